@@ -1,0 +1,149 @@
+"""Typed settings: defaults, then a TOML file, then ``BRIDGE_*`` environment variables.
+
+The file is ``$BRIDGE_CONFIG`` if set, else ``config/bridge.toml`` in the working directory if it
+exists. ``config/bridge.example.toml`` lists every option with its default. Command-line flags
+(``bridge serve --port``) override all three. A bad value raises :class:`ConfigError` naming the
+option and where the value came from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from bridge.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = Path("config/bridge.toml")
+
+
+def _to_bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"expected a boolean (true/false), got {value!r}")
+
+
+def _to_port(value: str) -> int:
+    port = int(value)
+    if not 0 <= port <= 65535:
+        raise ValueError(f"port must be 0-65535, got {port}")
+    return port
+
+
+def _to_public_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError(f"expected an absolute http(s) URL, got {value!r}")
+    return value.rstrip("/")
+
+
+def _to_log_level(value: str) -> str:
+    level = value.strip().upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ValueError(f"expected DEBUG, INFO, WARNING or ERROR, got {value!r}")
+    return level
+
+
+def _optional(convert: Callable[[str], Any]) -> Callable[[str], Any]:
+    return lambda value: None if value == "" else convert(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    name: str
+    convert: Callable[[str], Any]
+    help: str
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("data_dir", Path, "Directory for the embedded SQLite database and key files."),
+    Option(
+        "database_url",
+        _optional(str),
+        "SQLAlchemy URL; empty means SQLite at <data_dir>/bridge.sqlite3. "
+        "PostgreSQL: postgresql+psycopg://user:password@host/dbname",
+    ),
+    Option(
+        "public_url",
+        _optional(_to_public_url),
+        "Base URL users reach the server at; every absolute link is built from it. "
+        "Empty means the address `bridge serve` binds.",
+    ),
+    Option("host", str, "Address `bridge serve` binds."),
+    Option("port", _to_port, "Port `bridge serve` binds (0 picks a free one)."),
+    Option("log_level", _to_log_level, "DEBUG, INFO, WARNING or ERROR."),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    public_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+
+    @property
+    def is_embedded(self) -> bool:
+        """True when running on the embedded SQLite default."""
+        return self.database_url is None
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url is not None:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'bridge.sqlite3').resolve()}"
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """Return a copy with the non-``None`` values of ``changes`` applied."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _apply(values: dict[str, Any], option: Option, raw: object, source: str) -> None:
+    try:
+        values[option.name] = option.convert(str(raw))
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(option.name, source, str(exc)) from exc
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, config_file: Path | None = None
+) -> Settings:
+    """Build :class:`Settings` from defaults, the config file and the environment.
+
+    Raises:
+        ConfigError: a value does not convert, or the file names an unknown option.
+    """
+    env = os.environ if environ is None else environ
+    if config_file is None:
+        explicit = env.get("BRIDGE_CONFIG")
+        config_file = Path(explicit) if explicit else DEFAULT_CONFIG_FILE
+        if not explicit and not config_file.exists():
+            config_file = None
+    values: dict[str, Any] = {}
+    by_name = {option.name: option for option in OPTIONS}
+    if config_file is not None:
+        try:
+            document = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError("BRIDGE_CONFIG", str(config_file), f"cannot read: {exc}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError("BRIDGE_CONFIG", str(config_file), f"invalid TOML: {exc}") from exc
+        section = document.get("bridge", {})
+        for key, raw in section.items():
+            if key not in by_name:
+                raise ConfigError(key, f"{config_file} [bridge]", "unknown option")
+            _apply(values, by_name[key], raw, f"{config_file} [bridge]")
+    for option in OPTIONS:
+        env_name = f"BRIDGE_{option.name.upper()}"
+        if env_name in env:
+            _apply(values, option, env[env_name], f"environment variable {env_name}")
+    return Settings(**values)

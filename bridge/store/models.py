@@ -1,0 +1,250 @@
+"""SQLAlchemy models. Every schema change goes through a migration in ``migrations/versions``.
+
+Times are aware UTC datetimes (:class:`UTCDateTime`); minutes-of-day are integers 0-1440 so that
+"until midnight" (1440) is representable. Overlap queries use ``end_at > start AND start_at < end``
+on an index led by ``(provider_id, end_at)``: the past grows without bound but the future is
+limited by the booking horizon, so the scan covers only what lies ahead of the range start.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from bridge import clock
+from bridge.store.types import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+BOOKING_CONFIRMED = "confirmed"
+BOOKING_CANCELLED = "cancelled"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dt.datetime: UTCDateTime()}
+
+
+class Timestamped:
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now, onupdate=clock.now)
+
+
+class Provider(Timestamped, Base):
+    __tablename__ = "providers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+
+    services: Mapped[list[Service]] = relationship(
+        back_populates="provider", order_by="Service.id", cascade="all, delete-orphan"
+    )
+
+
+class Service(Timestamped, Base):
+    __tablename__ = "services"
+    __table_args__ = (
+        CheckConstraint("duration_minutes > 0", name="duration_positive"),
+        CheckConstraint("slot_step_minutes > 0", name="step_positive"),
+        CheckConstraint("buffer_before_minutes >= 0 AND buffer_after_minutes >= 0", name="buffers"),
+        CheckConstraint("min_notice_minutes >= 0", name="notice"),
+        CheckConstraint("horizon_days > 0", name="horizon_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    buffer_before_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    buffer_after_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    min_notice_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    horizon_days: Mapped[int] = mapped_column(Integer, default=60)
+    slot_step_minutes: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    provider: Mapped[Provider] = relationship(back_populates="services")
+
+
+class AvailabilityRule(Base):
+    """Weekly working hours: ``weekday`` 0 is Monday, minutes count from local midnight."""
+
+    __tablename__ = "availability_rules"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+        CheckConstraint(
+            "start_minute >= 0 AND end_minute <= 1440 AND start_minute < end_minute",
+            name="minutes",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), index=True
+    )
+    weekday: Mapped[int] = mapped_column(Integer)
+    start_minute: Mapped[int] = mapped_column(Integer)
+    end_minute: Mapped[int] = mapped_column(Integer)
+
+
+class DateOverride(Base):
+    """A change to one local date's hours.
+
+    ``available`` false with no minutes: the whole day off. ``available`` false with minutes:
+    those hours off. ``available`` true (minutes required): extra hours on top of the week's.
+    """
+
+    __tablename__ = "date_overrides"
+    __table_args__ = (
+        CheckConstraint(
+            "(start_minute IS NULL AND end_minute IS NULL) OR "
+            "(start_minute >= 0 AND end_minute <= 1440 AND start_minute < end_minute)",
+            name="minutes",
+        ),
+        CheckConstraint("available = false OR start_minute IS NOT NULL", name="extra_has_hours"),
+        Index("ix_date_overrides_provider_date", "provider_id", "date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id", ondelete="CASCADE"))
+    date: Mapped[dt.date] = mapped_column(Date)
+    available: Mapped[bool] = mapped_column(Boolean)
+    start_minute: Mapped[int | None] = mapped_column(Integer)
+    end_minute: Mapped[int | None] = mapped_column(Integer)
+
+
+class Booking(Timestamped, Base):
+    """The single source of truth for an appointment.
+
+    Buffers are copied from the service when booked, so editing a service later does not change
+    what an existing booking blocks.
+    """
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        CheckConstraint("start_at < end_at", name="ordered"),
+        CheckConstraint("status IN ('confirmed', 'cancelled')", name="status"),
+        Index("ix_bookings_provider_end", "provider_id", "end_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(255), unique=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id", ondelete="CASCADE"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="RESTRICT"))
+    start_at: Mapped[dt.datetime]
+    end_at: Mapped[dt.datetime]
+    buffer_before_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    buffer_after_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default=BOOKING_CONFIRMED)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    source: Mapped[str] = mapped_column(String(32))
+    client_name: Mapped[str] = mapped_column(String(200))
+    client_email: Mapped[str] = mapped_column(String(320))
+    client_phone: Mapped[str | None] = mapped_column(String(64))
+    client_notes: Mapped[str | None] = mapped_column(Text)
+    manage_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    cancelled_at: Mapped[dt.datetime | None]
+
+    service: Mapped[Service] = relationship()
+    provider: Mapped[Provider] = relationship()
+
+
+class BookingChange(Base):
+    """Append-only history: who changed a booking, when, through what, before and after."""
+
+    __tablename__ = "booking_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(
+        ForeignKey("bookings.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    action: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class BlockedTime(Timestamped, Base):
+    __tablename__ = "blocked_times"
+    __table_args__ = (
+        CheckConstraint("start_at < end_at", name="ordered"),
+        Index("ix_blocked_times_provider_end", "provider_id", "end_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id", ondelete="CASCADE"))
+    start_at: Mapped[dt.datetime]
+    end_at: Mapped[dt.datetime]
+    summary: Mapped[str | None] = mapped_column(String(500))
+    source: Mapped[str] = mapped_column(String(32), default="api")
+
+
+class BusyInterval(Base):
+    """Busy time imported from an external calendar: times and the remote id, nothing personal."""
+
+    __tablename__ = "busy_intervals"
+    __table_args__ = (
+        CheckConstraint("start_at < end_at", name="ordered"),
+        Index("ix_busy_intervals_provider_end", "provider_id", "end_at"),
+        Index("ix_busy_intervals_source_remote", "source", "remote_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(255))
+    remote_id: Mapped[str] = mapped_column(String(1024))
+    start_at: Mapped[dt.datetime]
+    end_at: Mapped[dt.datetime]
+    imported_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+
+class ApiToken(Base):
+    """A bearer token for the REST API, scoped to one provider or to admin. Stored hashed."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        CheckConstraint(
+            "(is_admin AND provider_id IS NULL) OR (NOT is_admin AND provider_id IS NOT NULL)",
+            name="scope",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    provider_id: Mapped[int | None] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), index=True
+    )
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    last_used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+
+    provider: Mapped[Provider | None] = relationship()
