@@ -70,7 +70,9 @@ def make_store_url(backend: str, request: pytest.FixtureRequest, directory: Path
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+def store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
     """A migrated store, shared by the session; tests isolate themselves with fresh providers."""
     directory = tmp_path_factory.mktemp(f"store-{request.param}")
     the_store = Store(make_store_url(request.param, request, directory))
