@@ -1,0 +1,1 @@
+"""One router per resource, mounted by :func:`bridge.web.create_app` under ``/api/v1``."""
