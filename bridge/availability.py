@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import datetime as dt
+import operator
 from collections.abc import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
@@ -63,10 +64,14 @@ class SlotRules:
     horizon: dt.timedelta = dt.timedelta(days=60)
 
 
+_BOUNDS = operator.attrgetter("start", "end")
+
+
 def merge(intervals: Iterable[Interval]) -> list[Interval]:
     """Sort and merge overlapping or touching intervals."""
     merged: list[Interval] = []
-    for interval in sorted(intervals):
+    # Sorting on a key tuple compares in C; the dataclass's own ordering calls Python code.
+    for interval in sorted(intervals, key=_BOUNDS):
         if merged and interval.start <= merged[-1].end:
             if interval.end > merged[-1].end:
                 merged[-1] = Interval(merged[-1].start, interval.end)

@@ -311,7 +311,16 @@ def reschedule(
         if new_start == booking.start_at:
             return booking
         length = booking.end_at - booking.start_at
-        if actor.is_client:
+        # The booking keeps its own length and buffers, which may differ from the service's
+        # current ones: whoever moves it, it may not overlap another booking.
+        moved = Interval(
+            new_start - dt.timedelta(minutes=booking.buffer_before_minutes),
+            new_start + length + dt.timedelta(minutes=booking.buffer_after_minutes),
+        )
+        free = not slots.booking_intervals(
+            session, provider.id, moved, exclude_booking_id=booking.id
+        )
+        if free and actor.is_client:
             free = slots.is_free_slot(
                 session,
                 provider,
@@ -320,15 +329,6 @@ def reschedule(
                 clock.now(),
                 exclude_booking_id=booking.id,
             )
-        else:
-            moved = Interval(
-                new_start - dt.timedelta(minutes=booking.buffer_before_minutes),
-                new_start + length + dt.timedelta(minutes=booking.buffer_after_minutes),
-            )
-            others = slots.booking_intervals(
-                session, provider.id, moved, exclude_booking_id=booking.id
-            )
-            free = not others
         if not free:
             raise SlotUnavailable("the new time is not available")
         hooks.after_check()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from bridge import availability
@@ -62,19 +63,32 @@ def booking_intervals(
 
 
 def busy_near(
-    session: Session, provider_id: int, span: Interval, *, exclude_booking_id: int | None = None
+    session: Session,
+    provider_id: int,
+    span: Interval,
+    *,
+    exclude_booking_id: int | None = None,
+    only: Sequence[Interval] = (),
 ) -> list[Interval]:
-    """Everything that blocks ``span``: bookings (with buffers), blocked times, imported busy."""
+    """Everything that blocks ``span``: bookings (with buffers), blocked times, imported busy.
+
+    Args:
+        only: if given, blocked and imported busy time is fetched only where it overlaps one of
+            these intervals (the working periods widened by the buffers): the rest cannot block
+            a slot, and converting rows is most of the cost when a calendar is crowded.
+    """
     busy = booking_intervals(session, provider_id, span, exclude_booking_id=exclude_booking_id)
     for model in (BlockedTime, BusyInterval):
-        rows = session.execute(
-            select(model.start_at, model.end_at).where(
-                model.provider_id == provider_id,
-                model.end_at > span.start,
-                model.start_at < span.end,
-            )
+        query = select(model.start_at, model.end_at).where(
+            model.provider_id == provider_id,
+            model.end_at > span.start,
+            model.start_at < span.end,
         )
-        busy.extend(Interval(start, end) for start, end in rows)
+        if only:
+            query = query.where(
+                or_(*(and_(model.end_at > i.start, model.start_at < i.end) for i in only))
+            )
+        busy.extend(Interval(start, end) for start, end in session.execute(query))
     return busy
 
 
@@ -132,7 +146,18 @@ def find_slots(
         window.end + rules.duration + rules.buffer_after,
     )
     working = working_intervals(session, provider, reach)
-    busy = busy_near(session, provider.id, reach, exclude_booking_id=exclude_booking_id)
+    # Where busy time can matter: working periods that may hold a slot, widened by the buffers.
+    earliest = max(window.start, now + rules.min_notice)
+    relevant = availability.merge(
+        Interval(period.start - rules.buffer_before, period.end + rules.buffer_after)
+        for period in working
+        if period.end > earliest and period.start < window.end
+    )
+    if not relevant:
+        return []
+    busy = busy_near(
+        session, provider.id, reach, exclude_booking_id=exclude_booking_id, only=relevant
+    )
     return availability.free_slots(working, busy, rules, now, window)
 
 

@@ -1,0 +1,84 @@
+"""Migrations: apply on an empty database, twice, and end at the head revision."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, make_url
+
+from bridge.store import Store
+from bridge.store.migrate import alembic_config, current_revision
+from bridge.store.models import Base
+from tests.conftest import BACKENDS, _postgres_admin_url
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_store(request: pytest.FixtureRequest, tmp_path) -> Iterator[Store]:
+    """A store on a brand-new, empty database (not the session's migrated one)."""
+    if request.param == "sqlite":
+        store = Store(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+        yield store
+        store.dispose()
+        return
+    admin = make_url(_postgres_admin_url())
+    conninfo = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"bridge_empty_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    store = Store(admin.set(database=name).render_as_string(hide_password=False))
+    try:
+        yield store
+    finally:
+        store.dispose()
+        with psycopg.connect(conninfo, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def test_an_empty_database_has_no_revision(empty_store):
+    assert current_revision(empty_store.engine) is None
+
+
+def test_migrations_create_every_table_and_end_at_head(empty_store):
+    empty_store.upgrade()
+    assert current_revision(empty_store.engine) == head_revision()
+    tables = set(inspect(empty_store.engine).get_table_names())
+    assert set(Base.metadata.tables) <= tables
+    assert "alembic_version" in tables
+
+
+def test_upgrading_twice_changes_nothing(empty_store):
+    empty_store.upgrade()
+    columns = {
+        table: [c["name"] for c in inspect(empty_store.engine).get_columns(table)]
+        for table in Base.metadata.tables
+    }
+    empty_store.upgrade()
+    assert current_revision(empty_store.engine) == head_revision()
+    assert columns == {
+        table: [c["name"] for c in inspect(empty_store.engine).get_columns(table)]
+        for table in Base.metadata.tables
+    }
+
+
+def test_the_migrated_schema_matches_the_models(empty_store):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    empty_store.upgrade()
+    with empty_store.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_the_session_store_is_at_head(store):
+    assert current_revision(store.engine) == head_revision()
