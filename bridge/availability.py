@@ -6,11 +6,13 @@ day a period that crosses the gap is shorter in real time, on a fall-back day on
 repeated hour is longer, and a period lying wholly inside the gap is empty. ``24:00`` (minute 1440)
 is the next midnight.
 
-A candidate slot starts at the start of a (merged) working period plus a multiple of the step,
-lasts the service's duration and must end within that period. It is free when the slot widened by
-the service's buffers overlaps no busy interval (bookings arrive already widened by their own
-buffers). It must start at or after ``now + min_notice``, no later than ``now + horizon``, and
-within the requested range. Buffers may reach outside working hours; the appointment may not.
+A candidate slot starts at the start of one day's working period plus a multiple of the step
+(so each day's grid is anchored in that day), lasts the service's duration and must end within
+that period or the periods of the following days that touch it (a night shift). It is free
+when the slot widened by the service's buffers overlaps no busy interval (bookings arrive
+already widened by their own buffers). It must start at or after ``now + min_notice``, no later
+than ``now + horizon``, and within the requested range. Buffers may reach outside working
+hours; the appointment may not.
 """
 
 from __future__ import annotations
@@ -18,17 +20,20 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import datetime as dt
-import operator
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 UTC = dt.UTC
 MINUTES_PER_DAY = 1440
 
 
-@dataclasses.dataclass(frozen=True, order=True, slots=True)
-class Interval:
-    """A half-open interval [start, end) of aware datetimes."""
+class Interval(NamedTuple):
+    """A half-open interval [start, end) of aware datetimes.
+
+    A named tuple rather than a dataclass: slot queries build thousands of them per request,
+    and tuples are built and sorted in C.
+    """
 
     start: dt.datetime
     end: dt.datetime
@@ -64,14 +69,10 @@ class SlotRules:
     horizon: dt.timedelta = dt.timedelta(days=60)
 
 
-_BOUNDS = operator.attrgetter("start", "end")
-
-
 def merge(intervals: Iterable[Interval]) -> list[Interval]:
     """Sort and merge overlapping or touching intervals."""
     merged: list[Interval] = []
-    # Sorting on a key tuple compares in C; the dataclass's own ordering calls Python code.
-    for interval in sorted(intervals, key=_BOUNDS):
+    for interval in sorted(intervals):
         if merged and interval.start <= merged[-1].end:
             if interval.end > merged[-1].end:
                 merged[-1] = Interval(merged[-1].start, interval.end)
@@ -164,12 +165,18 @@ def working_intervals(
     first_day: dt.date,
     last_day: dt.date,
 ) -> list[Interval]:
-    """Working periods from ``first_day`` to ``last_day`` (local dates, inclusive), in UTC."""
+    """Working periods from ``first_day`` to ``last_day`` (local dates, inclusive), in UTC.
+
+    Periods are merged within a day but not across midnight: each day's periods anchor that
+    day's slot grid, so the grid never depends on which day a query starts from. Periods of
+    consecutive days may touch, and a slot may run on into the next day's touching period.
+    """
     periods: list[Interval] = []
     day = first_day
     while day <= last_day:
         minutes = day_minutes(day, weekly, overrides)
         if minutes:
+            todays: list[Interval] = []
             span = local_day_span(day, zone)
             midnight = dt.datetime.combine(day, dt.time(), tzinfo=UTC)  # wall clock as if UTC
             for piece_start, piece_end, offset in _constant_offset_pieces(
@@ -181,9 +188,10 @@ def working_intervals(
                     start = max(wall_start - offset, piece_start)
                     end = min(wall_end - offset, piece_end)
                     if start < end:
-                        periods.append(Interval(start, end))
+                        todays.append(Interval(start, end))
+            periods.extend(merge(todays))
         day += dt.timedelta(days=1)
-    return merge(periods)
+    return periods
 
 
 def free_slots(
@@ -196,7 +204,9 @@ def free_slots(
     """Free slots whose start lies in ``window``.
 
     Args:
-        working: merged working periods (from :func:`working_intervals`).
+        working: sorted, non-overlapping working periods (from :func:`working_intervals`);
+            candidates start at each period's start plus multiples of the step, and a slot
+            must end within the run of touching periods it starts in.
         busy: everything that blocks time, bookings already widened by their own buffers;
             need not be sorted or merged.
         rules: the service's duration, step, buffers, notice and horizon.
@@ -207,16 +217,21 @@ def free_slots(
     latest_start = min(window.end - dt.timedelta(microseconds=1), now + rules.horizon)
     blocked = merge(busy)
     blocked_ends = [b.end for b in blocked]
+    runs = merge(working)
+    run_index = 0
     slots: list[Interval] = []
     for period in working:
+        while runs[run_index].end < period.end:
+            run_index += 1
         if period.end <= earliest or period.start > latest_start:
             continue
+        run_end = runs[run_index].end
         step = rules.step
         # First aligned start at or after `earliest`.
         start = period.start
         if start < earliest:
             start += step * -((period.start - earliest) // step)
-        while start <= latest_start and start + rules.duration <= period.end:
+        while start < period.end and start <= latest_start and start + rules.duration <= run_end:
             padded = Interval(
                 start - rules.buffer_before, start + rules.duration + rules.buffer_after
             )

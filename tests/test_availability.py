@@ -171,10 +171,44 @@ def test_hours_until_24_00_on_the_fall_back_day_last_25_hours():
     assert period.end == at(BERLIN, day + DAY, 0)
 
 
-def test_evening_and_early_morning_hours_merge_across_midnight():
+def test_each_day_keeps_its_own_periods_touching_at_midnight():
     weekly = [WeeklyHours(0, 22 * 60, 1440), WeeklyHours(1, 0, 2 * 60)]
     periods = working_intervals(BERLIN, weekly, [], JUNE_1, JUNE_1 + DAY)
-    assert periods == [Interval(at(BERLIN, JUNE_1, 22), at(BERLIN, JUNE_1 + DAY, 2))]
+    assert periods == [
+        Interval(at(BERLIN, JUNE_1, 22), at(BERLIN, JUNE_1 + DAY, 0)),
+        Interval(at(BERLIN, JUNE_1 + DAY, 0), at(BERLIN, JUNE_1 + DAY, 2)),
+    ]
+
+
+def test_a_night_shift_slot_runs_past_midnight_into_the_next_days_hours():
+    weekly = [WeeklyHours(0, 22 * 60, 1440), WeeklyHours(1, 0, 2 * 60)]
+    working = working_intervals(BERLIN, weekly, [], JUNE_1, JUNE_1 + DAY)
+    window = Interval(at(BERLIN, JUNE_1, 0), at(BERLIN, JUNE_1 + 2 * DAY, 0))
+    found = free_slots(working, [], rules(90, step=60), at(BERLIN, JUNE_1, 0), window)
+    assert [s.start for s in found] == [
+        at(BERLIN, JUNE_1, 22),
+        at(BERLIN, JUNE_1, 23),
+        at(BERLIN, JUNE_1 + DAY, 0),
+    ]
+
+
+def test_the_slot_grid_does_not_depend_on_the_first_day_asked_for():
+    """Round-the-clock hours with a step that does not divide 24 h: every day restarts its grid
+    at midnight, so a one-day query and a week-long query offer the same starts."""
+    weekly = [WeeklyHours(day, 0, 1440) for day in range(7)]
+    now = at(BERLIN, JUNE_1, 0)
+    slot_rules = rules(45)
+    wednesday = JUNE_1 + 2 * DAY
+    day_window = Interval(at(BERLIN, wednesday, 0), at(BERLIN, wednesday + DAY, 0))
+
+    def starts_on_wednesday(first_day: dt.date) -> list[dt.datetime]:
+        working = working_intervals(BERLIN, weekly, [], first_day, wednesday + DAY)
+        return [s.start for s in free_slots(working, [], slot_rules, now, day_window)]
+
+    from_monday = starts_on_wednesday(JUNE_1)
+    assert from_monday == starts_on_wednesday(wednesday - DAY)
+    assert from_monday[0] == at(BERLIN, wednesday, 0)
+    assert from_monday[-1] == at(BERLIN, wednesday, 23, 15)
 
 
 # --- Buffers, notice, horizon, step, window -------------------------------------------------
@@ -374,11 +408,12 @@ def reference_day_minutes(day: dt.date, weekly, overrides) -> set[int]:
 
 
 def reference_working(zone, weekly, overrides, first_day, last_day) -> list[Interval]:
-    """Working periods found by reading the wall clock every 5 minutes."""
+    """Working periods found by reading the wall clock every 5 minutes, split at midnight."""
     minutes_of = {}
     t = dt.datetime.combine(first_day, dt.time(), tzinfo=UTC) - dt.timedelta(hours=15)
     stop = dt.datetime.combine(last_day + DAY, dt.time(), tzinfo=UTC) + dt.timedelta(hours=15)
     periods: list[Interval] = []
+    previous_day = None
     while t < stop:
         local = t.astimezone(zone)
         day = local.date()
@@ -386,19 +421,26 @@ def reference_working(zone, weekly, overrides, first_day, last_day) -> list[Inte
             if day not in minutes_of:
                 minutes_of[day] = reference_day_minutes(day, weekly, overrides)
             if local.hour * 60 + local.minute in minutes_of[day]:
-                if periods and periods[-1].end == t:
+                if periods and periods[-1].end == t and day == previous_day:
                     periods[-1] = Interval(periods[-1].start, t + GRID)
                 else:
                     periods.append(Interval(t, t + GRID))
+                previous_day = day
         t += GRID
     return periods
 
 
 def reference_slots(periods, busy, slot_rules: SlotRules, now, window) -> list[Interval]:
+    """Every aligned candidate of every period, kept if it fits the run of touching periods
+    it starts in and passes every rule."""
     slots = []
     for period in periods:
+        run_end = period.end
+        for later in periods:
+            if later.start == run_end:
+                run_end = later.end
         start = period.start
-        while start + slot_rules.duration <= period.end:
+        while start < period.end and start + slot_rules.duration <= run_end:
             padded = Interval(
                 start - slot_rules.buffer_before,
                 start + slot_rules.duration + slot_rules.buffer_after,
@@ -488,8 +530,8 @@ def test_every_slot_lies_within_working_hours_on_the_wall_clock(scenario):
     working, slots = compute(scenario)
     wall_clock = reference_working(zone, weekly, overrides, first_day, last_day)
     for slot in slots:
-        assert any(p.start <= slot.start and slot.end <= p.end for p in working), slot
-        assert any(p.start <= slot.start and slot.end <= p.end for p in wall_clock), slot
+        assert any(p.start <= slot.start and slot.end <= p.end for p in merge(working)), slot
+        assert any(p.start <= slot.start and slot.end <= p.end for p in merge(wall_clock)), slot
         # And directly: the local time of the first and last minute is working time that day.
         for instant in (slot.start, slot.end - MINUTE):
             local = instant.astimezone(zone)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bridge import availability
@@ -14,6 +13,7 @@ from bridge.availability import Interval
 from bridge.booking.validation import MAX_BUFFER_MINUTES
 from bridge.store.models import (
     BOOKING_CONFIRMED,
+    MAX_ROW_LENGTH,
     AvailabilityRule,
     BlockedTime,
     Booking,
@@ -24,6 +24,7 @@ from bridge.store.models import (
 )
 
 _MAX_BUFFER = dt.timedelta(minutes=MAX_BUFFER_MINUTES)
+_MINUTE = dt.timedelta(minutes=1)
 
 
 def rules_of(service: Service) -> availability.SlotRules:
@@ -48,47 +49,40 @@ def booking_intervals(
         Booking.buffer_after_minutes,
     ).where(
         Booking.provider_id == provider_id,
-        Booking.status == BOOKING_CONFIRMED,
-        Booking.end_at > span.start - _MAX_BUFFER,
+        Booking.start_at > span.start - MAX_ROW_LENGTH - _MAX_BUFFER,
         Booking.start_at < span.end + _MAX_BUFFER,
+        Booking.status == BOOKING_CONFIRMED,
     )
     if exclude_booking_id is not None:
         query = query.where(Booking.id != exclude_booking_id)
     widened = []
-    for start, end, before, after in session.execute(query):
-        interval = Interval(start - dt.timedelta(minutes=before), end + dt.timedelta(minutes=after))
+    minute = _MINUTE
+    for start, end, before, after in session.connection().execute(query):
+        interval = Interval(start - before * minute, end + after * minute)
         if interval.overlaps(span):
             widened.append(interval)
     return widened
 
 
 def busy_near(
-    session: Session,
-    provider_id: int,
-    span: Interval,
-    *,
-    exclude_booking_id: int | None = None,
-    only: Sequence[Interval] = (),
+    session: Session, provider_id: int, span: Interval, *, exclude_booking_id: int | None = None
 ) -> list[Interval]:
-    """Everything that blocks ``span``: bookings (with buffers), blocked times, imported busy.
-
-    Args:
-        only: if given, blocked and imported busy time is fetched only where it overlaps one of
-            these intervals (the working periods widened by the buffers): the rest cannot block
-            a slot, and converting rows is most of the cost when a calendar is crowded.
-    """
+    """Everything that blocks ``span``: bookings (with buffers), blocked times, imported busy."""
     busy = booking_intervals(session, provider_id, span, exclude_booking_id=exclude_booking_id)
-    for model in (BlockedTime, BusyInterval):
-        query = select(model.start_at, model.end_at).where(
-            model.provider_id == provider_id,
-            model.end_at > span.start,
-            model.start_at < span.end,
-        )
-        if only:
-            query = query.where(
-                or_(*(and_(model.end_at > i.start, model.start_at < i.end) for i in only))
-            )
-        busy.extend(Interval(start, end) for start, end in session.execute(query))
+    blocked = select(BlockedTime.start_at, BlockedTime.end_at).where(
+        BlockedTime.provider_id == provider_id,
+        BlockedTime.end_at > span.start,
+        BlockedTime.start_at < span.end,
+    )
+    imported = select(BusyInterval.start_at, BusyInterval.end_at).where(
+        BusyInterval.provider_id == provider_id,
+        BusyInterval.start_at > span.start - MAX_ROW_LENGTH,
+        BusyInterval.start_at < span.end,
+        BusyInterval.end_at > span.start,
+    )
+    connection = session.connection()  # Core rows: no ORM result machinery on the hot path
+    for query in (blocked, imported):
+        busy.extend(Interval._make(row) for row in connection.execute(query))
     return busy
 
 
@@ -146,18 +140,16 @@ def find_slots(
         window.end + rules.duration + rules.buffer_after,
     )
     working = working_intervals(session, provider, reach)
-    # Where busy time can matter: working periods that may hold a slot, widened by the buffers.
+    # Busy time matters only around working periods that may hold a slot.
     earliest = max(window.start, now + rules.min_notice)
-    relevant = availability.merge(
-        Interval(period.start - rules.buffer_before, period.end + rules.buffer_after)
-        for period in working
-        if period.end > earliest and period.start < window.end
-    )
-    if not relevant:
+    candidates = [p for p in working if p.end > earliest and p.start < window.end]
+    if not candidates:
         return []
-    busy = busy_near(
-        session, provider.id, reach, exclude_booking_id=exclude_booking_id, only=relevant
+    reach = Interval(
+        max(reach.start, candidates[0].start - rules.buffer_before),
+        min(reach.end, candidates[-1].end + rules.buffer_after),
     )
+    busy = busy_near(session, provider.id, reach, exclude_booking_id=exclude_booking_id)
     return availability.free_slots(working, busy, rules, now, window)
 
 

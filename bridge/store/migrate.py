@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from alembic import command
 from alembic.config import Config
@@ -12,6 +13,7 @@ log = logging.getLogger(__name__)
 
 # Any constant works; it only has to be the same in every process of this application.
 _PG_MIGRATION_LOCK = 7_310_422_001
+_in_process = threading.Lock()
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -22,6 +24,16 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
+    # Alembic keeps its migration context in module globals: one upgrade per process at a time.
+    with _in_process:
+        _upgrade(engine)
+
+
+def _upgrade(engine: Engine) -> None:
+    if engine.dialect.name == "sqlite":
+        # BEGIN IMMEDIATE (see database.py): a second process waits for the first to finish
+        # migrating, then finds nothing left to do.
+        engine = engine.execution_options(sqlite_begin="IMMEDIATE")
     with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
             # Several processes may start together: let one migrate while the others wait.

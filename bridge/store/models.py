@@ -1,9 +1,12 @@
 """SQLAlchemy models. Every schema change goes through a migration in ``migrations/versions``.
 
 Times are aware UTC datetimes (:class:`UTCDateTime`); minutes-of-day are integers 0-1440 so that
-"until midnight" (1440) is representable. Overlap queries use ``end_at > start AND start_at < end``
-on an index led by ``(provider_id, end_at)``: the past grows without bound but the future is
-limited by the booking horizon, so the scan covers only what lies ahead of the range start.
+"until midnight" (1440) is representable.
+
+Overlap queries ("what overlaps [a, b)"): bookings and busy intervals last at most
+:data:`MAX_ROW_LENGTH`, so they use the tight range ``start_at > a - MAX_ROW_LENGTH AND
+start_at < b`` on ``(provider_id, start_at, end_at)``. Blocked times may be long (a holiday) but
+are few; they use ``end_at > a`` on ``(provider_id, end_at)``, which scans only what lies ahead.
 """
 
 from __future__ import annotations
@@ -35,6 +38,10 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+# Bookings and busy-interval rows last at most this long (a CHECK constraint each), so that
+# overlap queries can bound ``start_at`` from both sides.
+MAX_ROW_LENGTH = dt.timedelta(days=1)
 
 BOOKING_CONFIRMED = "confirmed"
 BOOKING_CANCELLED = "cancelled"
@@ -150,6 +157,8 @@ class Booking(Timestamped, Base):
         CheckConstraint("start_at < end_at", name="ordered"),
         CheckConstraint("status IN ('confirmed', 'cancelled')", name="status"),
         Index("ix_bookings_provider_end", "provider_id", "end_at"),
+        Index("ix_bookings_provider_start", "provider_id", "start_at", "end_at"),
+        # Migration 0002 adds the dialect-specific CHECK ck_bookings_at_most_a_day.
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -207,12 +216,16 @@ class BlockedTime(Timestamped, Base):
 
 
 class BusyInterval(Base):
-    """Busy time imported from an external calendar: times and the remote id, nothing personal."""
+    """Busy time imported from an external calendar: times and the remote id, nothing personal.
+
+    Each row lasts at most :data:`MAX_ROW_LENGTH`; longer busy time is stored in pieces.
+    """
 
     __tablename__ = "busy_intervals"
     __table_args__ = (
         CheckConstraint("start_at < end_at", name="ordered"),
-        Index("ix_busy_intervals_provider_end", "provider_id", "end_at"),
+        Index("ix_busy_intervals_provider_start", "provider_id", "start_at", "end_at"),
+        # Migration 0002 adds the dialect-specific CHECK ck_busy_intervals_at_most_a_day.
         Index("ix_busy_intervals_source_remote", "source", "remote_id"),
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import threading
 import uuid
 from collections.abc import Iterator
 
@@ -82,3 +84,55 @@ def test_the_migrated_schema_matches_the_models(empty_store):
 
 def test_the_session_store_is_at_head(store):
     assert current_revision(store.engine) == head_revision()
+
+
+def _upgrade_in_child(url: str, barrier, failures) -> None:
+    store = Store(url)
+    barrier.wait()
+    try:
+        store.upgrade()
+    except Exception as exc:  # noqa: BLE001 - reported to the parent
+        failures.put(repr(exc))
+    finally:
+        store.dispose()
+
+
+def test_processes_starting_together_migrate_once_and_all_succeed(empty_store: Store):
+    """Several servers may start at once on a new database: one migrates, the others wait."""
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(3)
+    failures = context.Queue()
+    children = [
+        context.Process(target=_upgrade_in_child, args=(empty_store.url, barrier, failures))
+        for _ in range(3)
+    ]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(timeout=120)
+    assert [child.exitcode for child in children] == [0, 0, 0]
+    assert failures.empty(), failures.get()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert current_revision(empty_store.engine) == head
+
+
+def test_threads_of_one_process_may_upgrade_together(empty_store: Store):
+    stores = [Store(empty_store.url) for _ in range(3)]
+    barrier = threading.Barrier(len(stores))
+    errors: list[BaseException] = []
+
+    def start(store: Store) -> None:
+        barrier.wait()
+        try:
+            store.upgrade()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for store in stores:
+        store.dispose()
+    assert errors == []
