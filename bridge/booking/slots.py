@@ -57,7 +57,7 @@ def booking_intervals(
         query = query.where(Booking.id != exclude_booking_id)
     widened = []
     minute = _MINUTE
-    for start, end, before, after in session.connection().execute(query):
+    for start, end, before, after in session.connection().execute(query).all():
         interval = Interval(start - before * minute, end + after * minute)
         if interval.overlaps(span):
             widened.append(interval)
@@ -82,7 +82,7 @@ def busy_near(
     )
     connection = session.connection()  # Core rows: no ORM result machinery on the hot path
     for query in (blocked, imported):
-        busy.extend(Interval._make(row) for row in connection.execute(query))
+        busy.extend(Interval._make(row) for row in connection.execute(query).all())
     return busy
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bridge import clock
@@ -12,6 +13,8 @@ from bridge.booking.secrets import API_TOKEN_PREFIX, hash_secret, new_secret
 from bridge.booking.validation import check_text
 from bridge.errors import NotFound
 from bridge.store.models import ApiToken, Provider
+
+USE_RECORD_INTERVAL = dt.timedelta(minutes=1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,12 +37,34 @@ def create_token(session: Session, *, provider: Provider | None, label: str = ""
     return IssuedToken(token, secret)
 
 
-def authenticate(session: Session, secret: str) -> ApiToken | None:
-    """The live token for ``secret``, with its use recorded, or None."""
+def find_live(session: Session, secret: str) -> ApiToken | None:
+    """The unrevoked token for ``secret``, or None."""
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))
     if token is None or token.revoked_at is not None:
         return None
-    token.last_used_at = clock.now()
+    return token
+
+
+def use_is_stale(token: ApiToken) -> bool:
+    """Whether ``last_used_at`` is older than :data:`USE_RECORD_INTERVAL`.
+
+    Recording every use would turn every authenticated read into a write (and, on SQLite, queue
+    it behind every other writer); "last used" to the minute is all anyone needs.
+    """
+    return token.last_used_at is None or clock.now() - token.last_used_at > USE_RECORD_INTERVAL
+
+
+def record_use(session: Session, token_id: int) -> None:
+    session.execute(
+        update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=clock.now())
+    )
+
+
+def authenticate(session: Session, secret: str) -> ApiToken | None:
+    """The live token for ``secret`` or None; its use is recorded if the session commits."""
+    token = find_live(session, secret)
+    if token is not None and use_is_stale(token):
+        token.last_used_at = clock.now()
     return token
 
 

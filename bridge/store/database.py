@@ -43,6 +43,15 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Timestamps then arrive as datetime.timezone.utc, which UTCDateTime passes through as is.
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET TIME ZONE 'UTC'")
+        dbapi_connection.commit()
+
+
 class Store:
     """One database: a read engine and a write engine over the same pool."""
 
@@ -62,6 +71,8 @@ class Store:
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine)
             self._write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+        elif self.dialect == "postgresql":
+            _configure_postgresql(self.engine)
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:

@@ -9,8 +9,6 @@ from typing import Any
 from sqlalchemy import DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
 
-_ZERO = dt.timedelta(0)
-
 
 def _from_sqlite_text(value: str | None) -> dt.datetime | None:
     # SQLAlchemy stores "YYYY-MM-DD HH:MM:SS.ffffff" (naive UTC), which fromisoformat reads.
@@ -49,7 +47,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
     @staticmethod
     def _from_aware(value: dt.datetime | None) -> dt.datetime | None:
-        if value is None or value.utcoffset() == _ZERO:
+        if value is None or value.tzinfo is dt.UTC:
             return value
         return value.astimezone(dt.UTC)
 

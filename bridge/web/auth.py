@@ -60,15 +60,20 @@ class Principal:
 
 def _principal_for(store: Store, secret: str) -> Principal | None:
     if secret.startswith(API_TOKEN_PREFIX):
-        # A write transaction: authenticate() records when the token was last used.
-        with store.write() as session:
-            token = tokens.authenticate(session, secret)
+        with store.read() as session:
+            token = tokens.find_live(session, secret)
             if token is None:
                 return None
             label = token.label or f"token-{token.id}"
             if token.is_admin:
-                return Principal("admin", label)
-            return Principal("provider", label, provider_id=token.provider_id)
+                principal = Principal("admin", label)
+            else:
+                principal = Principal("provider", label, provider_id=token.provider_id)
+            stale = tokens.use_is_stale(token)
+        if stale:
+            with store.write() as session:
+                tokens.record_use(session, token.id)
+        return principal
     if secret.startswith(MANAGE_TOKEN_PREFIX):
         with store.read() as session:
             booking = bookings.find_by_manage_token(session, secret)

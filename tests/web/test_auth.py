@@ -3,8 +3,11 @@ things, 403 for the wrong role; token listing and revocation."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from bridge import clock
 from tests.conftest import new_provider
 from tests.web.conftest import API, bearer, booking_body, issue_token, provider_url
 
@@ -136,6 +139,23 @@ def test_token_records_its_last_use(client, provider, provider_auth):
     (token,) = client.get(f"{API}/tokens", headers=provider_auth).json()["tokens"]
 
     assert token["last_used_at"] is not None
+
+
+def test_last_use_is_recorded_at_most_once_a_minute(client, provider, provider_auth):
+    """Authenticated reads must not each become a write."""
+
+    def last_used() -> str:
+        (token,) = client.get(f"{API}/tokens", headers=provider_auth).json()["tokens"]
+        return token["last_used_at"]
+
+    start = dt.datetime(2026, 6, 1, 8, tzinfo=dt.UTC)
+    with clock.frozen(start):
+        first = last_used()
+    with clock.frozen(start + dt.timedelta(seconds=50)):
+        assert last_used() == first
+    with clock.frozen(start + dt.timedelta(seconds=70)):
+        client.get(provider_url(provider, "hours"), headers=provider_auth)
+        assert dt.datetime.fromisoformat(last_used()) > dt.datetime.fromisoformat(first)
 
 
 def test_provider_cannot_revoke_another_providers_token(client, store, provider_auth, admin_auth):
