@@ -8,6 +8,7 @@ in which case they are skipped with that reason.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import os
@@ -47,19 +48,28 @@ def _postgres_admin_url() -> str:
     pytest.fail(message, pytrace=False)
 
 
-@pytest.fixture(scope="session")
-def postgres_database_url() -> Iterator[str]:
-    """A fresh, empty database in the throw-away cluster, dropped at the end of the run."""
+@contextlib.contextmanager
+def scratch_postgres_database(prefix: str) -> Iterator[str]:
+    """A new, empty database in the throw-away cluster (its URL), dropped afterwards."""
     import psycopg
 
-    admin_url = make_url(_postgres_admin_url())
-    name = f"bridge_test_{uuid.uuid4().hex[:12]}"
-    conninfo = admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    server = make_url(_postgres_admin_url())
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    conninfo = server.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(conninfo, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
-    yield admin_url.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(conninfo, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_database_url() -> Iterator[str]:
+    """A fresh, empty database for the session's store, dropped at the end of the run."""
+    with scratch_postgres_database("bridge_test") as url:
+        yield url
 
 
 def make_store_url(backend: str, request: pytest.FixtureRequest, directory: Path) -> str:

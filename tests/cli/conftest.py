@@ -12,7 +12,6 @@ import dataclasses
 import logging
 import os
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from sqlalchemy import make_url
 
 from bridge.cli import cli
 from bridge.store import Store
+from tests.conftest import scratch_postgres_database
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
@@ -60,16 +60,8 @@ def restore_logging() -> Iterator[None]:
 @pytest.fixture
 def fresh_postgres_url(postgres_database_url: str) -> Iterator[str]:
     """An empty database of its own in the throw-away cluster, dropped afterwards."""
-    import psycopg
-
-    server = make_url(postgres_database_url)
-    name = f"bridge_cli_{uuid.uuid4().hex[:12]}"
-    conninfo = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(conninfo, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(conninfo, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgres_database("bridge_cli") as url:
+        yield url
 
 
 @dataclasses.dataclass(frozen=True)

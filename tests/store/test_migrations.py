@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-import uuid
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, make_url
+from sqlalchemy import inspect
 
 from bridge.store import Store
 from bridge.store.migrate import alembic_config, current_revision
 from bridge.store.models import Base
-from tests.conftest import BACKENDS, _postgres_admin_url
+from tests.conftest import BACKENDS, scratch_postgres_database
 
 
 @pytest.fixture(params=BACKENDS)
@@ -26,18 +24,12 @@ def empty_store(request: pytest.FixtureRequest, tmp_path) -> Iterator[Store]:
         yield store
         store.dispose()
         return
-    admin = make_url(_postgres_admin_url())
-    conninfo = admin.set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"bridge_empty_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(conninfo, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    store = Store(admin.set(database=name).render_as_string(hide_password=False))
-    try:
-        yield store
-    finally:
-        store.dispose()
-        with psycopg.connect(conninfo, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgres_database("bridge_empty") as url:
+        store = Store(url)
+        try:
+            yield store
+        finally:
+            store.dispose()
 
 
 def head_revision() -> str:
