@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -213,6 +215,10 @@ class BlockedTime(Timestamped, Base):
     end_at: Mapped[dt.datetime]
     summary: Mapped[str | None] = mapped_column(String(500))
     source: Mapped[str] = mapped_column(String(32), default="api")
+    # Set when the block is an occurrence of an event a CalDAV client created in `bookings`.
+    dav_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dav_items.id", ondelete="CASCADE"), index=True
+    )
 
 
 class BusyInterval(Base):
@@ -261,3 +267,124 @@ class ApiToken(Base):
     revoked_at: Mapped[dt.datetime | None]
 
     provider: Mapped[Provider | None] = relationship()
+
+
+class AppPassword(Base):
+    """A per-device CalDAV password (SHA-256 of 128+ random bits), labelled and revocable."""
+
+    __tablename__ = "app_passwords"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), index=True
+    )
+    label: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    last_used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+
+
+FEED_FULL = "full"
+FEED_BUSY = "busy"
+
+
+class FeedToken(Base):
+    """The secret of a provider's ICS feed link: hashed for lookup, encrypted for re-display."""
+
+    __tablename__ = "feed_tokens"
+    __table_args__ = (CheckConstraint("kind IN ('full', 'busy')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(8))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_encrypted: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    revoked_at: Mapped[dt.datetime | None]
+
+
+DAV_BOOKINGS = "bookings"
+DAV_BUSY = "busy"
+DAV_USER = "user"
+
+
+class DavCollection(Timestamped, Base):
+    """A calendar (or address book) under a provider's CalDAV principal ``/dav/<slug>/``.
+
+    ``kind`` is ``bookings`` (a projection of the provider's bookings, plus events the provider
+    created there), ``busy`` (a read-only projection of imported busy time) or ``user`` (stored
+    as the client sent it). ``revision`` grows with every change of an item; each change is
+    logged in :class:`DavChange`, and sync tokens name ``(sync_key, revision)``.
+    """
+
+    __tablename__ = "dav_collections"
+    __table_args__ = (
+        CheckConstraint("kind IN ('bookings', 'busy', 'user')", name="kind"),
+        UniqueConstraint("provider_id", "name", name="uq_dav_collections_provider_name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))
+    sync_key: Mapped[str] = mapped_column(String(32), unique=True)
+    props: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    # Changes at or below this revision were pruned: older sync tokens are invalid.
+    pruned_revision: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DavItem(Base):
+    """One calendar object resource, with what Radicale needs cached in columns.
+
+    ``start_ts``/``end_ts`` are Radicale's POSIX time range of the object (all occurrences of a
+    recurring event; unbounded series reach Radicale's TIMESTAMP_MAX), so time-range REPORTs
+    are answered from the index. ``booking_id`` links a projected booking's event; ``overlay``
+    keeps what a client added to it (alarms, categories, X- properties).
+    """
+
+    __tablename__ = "dav_items"
+    __table_args__ = (
+        UniqueConstraint("collection_id", "href", name="uq_dav_items_collection_href"),
+        Index("ix_dav_items_collection_uid", "collection_id", "uid"),
+        Index("ix_dav_items_collection_range", "collection_id", "start_ts", "end_ts"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collection_id: Mapped[int] = mapped_column(
+        ForeignKey("dav_collections.id", ondelete="CASCADE")
+    )
+    href: Mapped[str] = mapped_column(String(255))
+    uid: Mapped[str] = mapped_column(String(1024))
+    component: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    etag: Mapped[str] = mapped_column(String(80))
+    start_ts: Mapped[int] = mapped_column(BigInteger)
+    end_ts: Mapped[int] = mapped_column(BigInteger)
+    revision: Mapped[int] = mapped_column(Integer)
+    last_modified: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    booking_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bookings.id", ondelete="CASCADE"), unique=True
+    )
+    busy_interval_id: Mapped[int | None] = mapped_column(
+        ForeignKey("busy_intervals.id", ondelete="CASCADE"), unique=True
+    )
+    overlay: Mapped[str | None] = mapped_column(Text)
+
+
+class DavChange(Base):
+    """Change log of a collection: ``href`` changed (or was deleted) at ``revision``."""
+
+    __tablename__ = "dav_changes"
+    __table_args__ = (Index("ix_dav_changes_collection_revision", "collection_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collection_id: Mapped[int] = mapped_column(
+        ForeignKey("dav_collections.id", ondelete="CASCADE")
+    )
+    revision: Mapped[int] = mapped_column(Integer)
+    href: Mapped[str] = mapped_column(String(255))
+    at: Mapped[dt.datetime] = mapped_column(default=clock.now)
