@@ -24,13 +24,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bridge import clock
+from bridge import clock, ical
 from bridge.availability import Interval
 from bridge.booking import slots
 from bridge.booking.providers import get_provider
 from bridge.booking.secrets import MANAGE_TOKEN_PREFIX, hash_secret, new_secret
 from bridge.booking.services import get_service
 from bridge.booking.validation import check_email, check_text
+from bridge.dav import projection
 from bridge.errors import InvalidStateChange, NotFound, SlotUnavailable, ValidationFailed
 from bridge.store import Store
 from bridge.store.models import (
@@ -38,11 +39,11 @@ from bridge.store.models import (
     BOOKING_CONFIRMED,
     Booking,
     BookingChange,
+    Provider,
 )
 
 log = logging.getLogger(__name__)
 
-UID_DOMAIN = "calendar-bridge"
 _EXCLUSION_VIOLATION = "23P01"
 
 
@@ -160,6 +161,7 @@ def _record(
             after=_snapshot(booking),
         )
     )
+    projection.project_booking(session, booking)
 
 
 def _flush_or_conflict(session: Session) -> None:
@@ -213,7 +215,7 @@ def book(
             raise SlotUnavailable("this time is not available; pick another slot")
         hooks.after_check()
         booking = Booking(
-            uid=f"{uuid.uuid4()}@{UID_DOMAIN}",
+            uid=f"{uuid.uuid4()}@{ical.UID_DOMAIN}",
             provider_id=provider.id,
             service_id=service.id,
             start_at=start,
@@ -265,20 +267,26 @@ def cancel(
         InvalidStateChange: a client cancelling an appointment that has started.
     """
     with store.write() as session:
-        provider = get_provider(session, provider_slug)
-        Store.lock_provider(session, provider.id)
-        booking = _load_for_change(session, provider.id, booking_id)
-        if booking.status == BOOKING_CANCELLED:
-            return booking
-        _client_may_change(booking, actor)
-        hooks.after_check()
-        before = _snapshot(booking)
-        booking.status = BOOKING_CANCELLED
-        booking.cancelled_at = clock.now()
-        booking.version += 1
-        session.flush()
-        _record(session, booking, "cancelled", actor, before)
-    log.info("Cancelled booking %s of provider %s (%s)", booking_id, provider_slug, actor)
+        return cancel_in(session, get_provider(session, provider_slug), booking_id, actor, hooks)
+
+
+def cancel_in(
+    session: Session, provider: Provider, booking_id: int, actor: Actor, hooks: Hooks = NO_HOOKS
+) -> Booking:
+    """:func:`cancel` inside the caller's write transaction (e.g. a CalDAV DELETE)."""
+    Store.lock_provider(session, provider.id)
+    booking = _load_for_change(session, provider.id, booking_id)
+    if booking.status == BOOKING_CANCELLED:
+        return booking
+    _client_may_change(booking, actor)
+    hooks.after_check()
+    before = _snapshot(booking)
+    booking.status = BOOKING_CANCELLED
+    booking.cancelled_at = clock.now()
+    booking.version += 1
+    session.flush()
+    _record(session, booking, "cancelled", actor, before)
+    log.info("Cancelled booking %s of provider %s (%s)", booking_id, provider.slug, actor)
     return booking
 
 
@@ -300,48 +308,59 @@ def reschedule(
         SlotUnavailable: the new time is not allowed for this actor.
     """
     _require_aware(new_start, "start")
-    new_start = new_start.astimezone(dt.UTC)
     with store.write() as session:
         provider = get_provider(session, provider_slug)
-        Store.lock_provider(session, provider.id)
-        booking = _load_for_change(session, provider.id, booking_id)
-        if booking.status != BOOKING_CONFIRMED:
-            raise InvalidStateChange("a cancelled booking cannot be rescheduled")
-        _client_may_change(booking, actor)
-        if new_start == booking.start_at:
-            return booking
-        length = booking.end_at - booking.start_at
-        # The booking keeps its own length and buffers, which may differ from the service's
-        # current ones: whoever moves it, it may not overlap another booking.
-        moved = Interval(
-            new_start - dt.timedelta(minutes=booking.buffer_before_minutes),
-            new_start + length + dt.timedelta(minutes=booking.buffer_after_minutes),
+        return reschedule_in(session, provider, booking_id, new_start, actor, hooks)
+
+
+def reschedule_in(
+    session: Session,
+    provider: Provider,
+    booking_id: int,
+    new_start: dt.datetime,
+    actor: Actor,
+    hooks: Hooks = NO_HOOKS,
+) -> Booking:
+    """:func:`reschedule` inside the caller's write transaction (e.g. a CalDAV PUT)."""
+    _require_aware(new_start, "start")
+    new_start = new_start.astimezone(dt.UTC)
+    Store.lock_provider(session, provider.id)
+    booking = _load_for_change(session, provider.id, booking_id)
+    if booking.status != BOOKING_CONFIRMED:
+        raise InvalidStateChange("a cancelled booking cannot be rescheduled")
+    _client_may_change(booking, actor)
+    if new_start == booking.start_at:
+        return booking
+    length = booking.end_at - booking.start_at
+    # The booking keeps its own length and buffers, which may differ from the service's
+    # current ones: whoever moves it, it may not overlap another booking.
+    moved = Interval(
+        new_start - dt.timedelta(minutes=booking.buffer_before_minutes),
+        new_start + length + dt.timedelta(minutes=booking.buffer_after_minutes),
+    )
+    free = not slots.booking_intervals(session, provider.id, moved, exclude_booking_id=booking.id)
+    if free and actor.is_client:
+        free = slots.is_free_slot(
+            session,
+            provider,
+            booking.service,
+            new_start,
+            clock.now(),
+            exclude_booking_id=booking.id,
         )
-        free = not slots.booking_intervals(
-            session, provider.id, moved, exclude_booking_id=booking.id
-        )
-        if free and actor.is_client:
-            free = slots.is_free_slot(
-                session,
-                provider,
-                booking.service,
-                new_start,
-                clock.now(),
-                exclude_booking_id=booking.id,
-            )
-        if not free:
-            raise SlotUnavailable("the new time is not available")
-        hooks.after_check()
-        before = _snapshot(booking)
-        booking.start_at = new_start
-        booking.end_at = new_start + length
-        booking.version += 1
-        _flush_or_conflict(session)
-        _record(session, booking, "rescheduled", actor, before)
+    if not free:
+        raise SlotUnavailable("the new time is not available")
+    hooks.after_check()
+    before = _snapshot(booking)
+    booking.start_at = new_start
+    booking.end_at = new_start + length
+    booking.version += 1
+    _flush_or_conflict(session)
+    _record(session, booking, "rescheduled", actor, before)
     log.info(
         "Rescheduled booking %s of provider %s to %s (%s)",
         booking_id,
-        provider_slug,
+        provider.slug,
         new_start.isoformat(),
         actor,
     )

@@ -12,6 +12,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from bridge.availability import Interval
+from bridge.dav import projection
 from bridge.errors import ValidationFailed
 from bridge.store.models import MAX_ROW_LENGTH, BusyInterval
 
@@ -43,11 +44,15 @@ def replace_remote_busy(
         remote_id: the event's id there; its previous rows are replaced.
         intervals: the event's busy time (all occurrences of a series), possibly empty.
     """
-    session.execute(
-        delete(BusyInterval).where(
-            BusyInterval.provider_id == provider_id,
-            BusyInterval.source == source,
-            BusyInterval.remote_id == remote_id,
+    removed_ids = list(
+        session.scalars(
+            delete(BusyInterval)
+            .where(
+                BusyInterval.provider_id == provider_id,
+                BusyInterval.source == source,
+                BusyInterval.remote_id == remote_id,
+            )
+            .returning(BusyInterval.id)
         )
     )
     rows = [
@@ -63,4 +68,5 @@ def replace_remote_busy(
     ]
     session.add_all(rows)
     session.flush()
+    projection.project_busy(session, provider_id, added=rows, removed_ids=removed_ids)
     return len(rows)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from bridge.booking import schedule, services
 from bridge.booking.secrets import hash_password
 from bridge.booking.validation import check_email, check_slug, check_text, check_time_zone
+from bridge.dav import projection
 from bridge.errors import NotFound, ValidationFailed
 from bridge.store.models import Provider
 
@@ -44,6 +45,7 @@ def create_provider(
     session.flush()
     services.create_service(session, provider.id, services.DEFAULT_SERVICE)
     schedule.set_weekly_hours(session, provider.id, schedule.WEEKDAYS_9_TO_5)
+    projection.provider_collections(session, provider.id)
     return provider
 
 

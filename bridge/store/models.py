@@ -354,9 +354,7 @@ class DavItem(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    collection_id: Mapped[int] = mapped_column(
-        ForeignKey("dav_collections.id", ondelete="CASCADE")
-    )
+    collection_id: Mapped[int] = mapped_column(ForeignKey("dav_collections.id", ondelete="CASCADE"))
     href: Mapped[str] = mapped_column(String(255))
     uid: Mapped[str] = mapped_column(String(1024))
     component: Mapped[str] = mapped_column(String(16))
@@ -382,9 +380,7 @@ class DavChange(Base):
     __table_args__ = (Index("ix_dav_changes_collection_revision", "collection_id", "revision"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    collection_id: Mapped[int] = mapped_column(
-        ForeignKey("dav_collections.id", ondelete="CASCADE")
-    )
+    collection_id: Mapped[int] = mapped_column(ForeignKey("dav_collections.id", ondelete="CASCADE"))
     revision: Mapped[int] = mapped_column(Integer)
     href: Mapped[str] = mapped_column(String(255))
     at: Mapped[dt.datetime] = mapped_column(default=clock.now)
