@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bridge.availability import Interval
-from bridge.booking import busy
+from bridge.booking import bookings, busy
 from bridge.dav import items, projection
 from bridge.store.models import DAV_BOOKINGS, DAV_BUSY, DavItem
 from tests.booking.helpers import ADA, PROVIDER, TUESDAY, book, local
@@ -35,8 +35,6 @@ def test_a_new_provider_has_empty_bookings_and_busy_calendars(store, provider):
 
 @pytest.mark.usefixtures("frozen_now")
 def test_a_booking_appears_moves_and_disappears_with_its_sequence(store, provider):
-    from bridge.booking import bookings
-
     start_revision = collection(store, provider, DAV_BOOKINGS).revision
     new = book(store, provider, local(provider, TUESDAY, 10))
     (text,) = item_texts(store, provider, DAV_BOOKINGS).values()
@@ -64,8 +62,6 @@ def test_a_booking_appears_moves_and_disappears_with_its_sequence(store, provide
 
 @pytest.mark.usefixtures("frozen_now")
 def test_a_clients_overlay_survives_a_reschedule(store, provider):
-    from bridge.booking import bookings
-
     new = book(store, provider, local(provider, TUESDAY, 10))
     overlay = "BEGIN:VEVENT\r\nCATEGORIES:Work\r\nEND:VEVENT\r\n"
     with store.write() as session:
