@@ -13,14 +13,13 @@ it back on every rendering.
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 import icalendar
 
 from bridge.store.models import Booking
+from bridge.vtimezone import vtimezone
 
 UID_DOMAIN = "calendar-bridge"
 PRODID = "-//Calendar Bridge//Calendar Bridge//EN"
@@ -43,24 +42,6 @@ def new_calendar() -> icalendar.Calendar:
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     return calendar
-
-
-@functools.lru_cache(maxsize=256)
-def _vtimezone_text(zone_name: str, first_year: int, last_year: int) -> bytes:
-    timezone = icalendar.Timezone.from_tzinfo(
-        ZoneInfo(zone_name),
-        tzid=zone_name,
-        first_date=dt.date(first_year, 1, 1),
-        last_date=dt.date(last_year + 1, 1, 1),
-    )
-    return bytes(timezone.to_ical())
-
-
-def vtimezone(zone_name: str, first_year: int, last_year: int) -> icalendar.Timezone:
-    """A VTIMEZONE for ``zone_name`` that is exact for the given years (compact, cached)."""
-    timezone = icalendar.Timezone.from_ical(_vtimezone_text(zone_name, first_year, last_year))
-    assert isinstance(timezone, icalendar.Timezone)
-    return timezone
 
 
 def to_text(component: icalendar.cal.Component) -> str:
@@ -115,8 +96,7 @@ def booking_calendar(
 ) -> str:
     """The calendar object resource of a booking: VTIMEZONE, VEVENT and the client's overlay."""
     calendar = new_calendar()
-    years = booking.start_at.year, booking.end_at.year
-    calendar.add_component(vtimezone(zone_name, min(years), max(years)))
+    calendar.add_component(vtimezone(zone_name))
     event = booking_event(booking, service_name, zone_name, "full")
     if overlay:
         merge_overlay(event, overlay)
