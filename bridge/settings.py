@@ -19,6 +19,27 @@ from urllib.parse import urlsplit
 from bridge.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = Path("config/bridge.toml")
+MIN_SECRET_KEY_LENGTH = 32
+_WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
+
+
+@dataclasses.dataclass(frozen=True)
+class SecretKeys:
+    """The application's secret keys, newest first; ``repr`` and ``str`` never show them.
+
+    The first key encrypts; every key decrypts (see :mod:`bridge.keys`).
+    """
+
+    keys: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if not self.keys:
+            raise ValueError("at least one secret key is needed")
+
+    def __repr__(self) -> str:
+        return f"SecretKeys(<{len(self.keys)} hidden>)"
+
+    __str__ = __repr__
 
 
 def _to_bool(value: str) -> bool:
@@ -51,6 +72,21 @@ def _to_log_level(value: str) -> str:
     return level
 
 
+def _to_secret_keys(value: str) -> SecretKeys:
+    # The messages never quote the value: it is a secret.
+    keys = tuple(part.strip() for part in value.split(","))
+    if any(not key for key in keys):
+        raise ValueError("expected keys separated by commas, newest first; an entry is empty")
+    for position, key in enumerate(keys, start=1):
+        if len(key) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(
+                f"key {position} has {len(key)} characters; each key needs at least "
+                f"{MIN_SECRET_KEY_LENGTH} (make one with: python -c "
+                "'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+    return SecretKeys(keys)
+
+
 def _optional(convert: Callable[[str], Any]) -> Callable[[str], Any]:
     return lambda value: None if value == "" else convert(value)
 
@@ -79,6 +115,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("host", str, "Address `bridge serve` binds."),
     Option("port", _to_port, "Port `bridge serve` binds (0 picks a free one)."),
     Option("log_level", _to_log_level, "DEBUG, INFO, WARNING or ERROR."),
+    Option(
+        "secret_key",
+        _optional(_to_secret_keys),
+        "The application secret (at least 32 characters; several, comma-separated, newest "
+        "first, while rotating). Empty means <data_dir>/secret.key, created on first use, on "
+        "the embedded default; required with database_url.",
+    ),
 )
 
 
@@ -90,6 +133,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+    secret_key: SecretKeys | None = None
 
     @property
     def is_embedded(self) -> bool:
@@ -101,6 +145,16 @@ class Settings:
         if self.database_url is not None:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'bridge.sqlite3').resolve()}"
+
+    @property
+    def effective_public_url(self) -> str:
+        """``public_url``, else ``http://<host>:<port>`` (a wildcard host as loopback)."""
+        if self.public_url is not None:
+            return self.public_url
+        host = _WILDCARD_HOSTS.get(self.host, self.host)
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
 
     def with_overrides(self, **changes: Any) -> Settings:
         """Return a copy with the non-``None`` values of ``changes`` applied."""

@@ -22,6 +22,7 @@ import importlib.resources
 import re
 import zoneinfo
 from pathlib import Path
+from typing import Any
 
 import icalendar
 
@@ -171,15 +172,15 @@ def _from_transitions(key: str) -> icalendar.Timezone:
     timezone = icalendar.Timezone()
     timezone.add("tzid", key)
     for observance in source.subcomponents:
-        found = observance.get("RDATE")
+        found: Any = observance.get("RDATE")
         lists = [] if found is None else found if isinstance(found, list) else [found]
-        starts = [observance["DTSTART"].dt] + [m.dt for rdates in lists for m in rdates.dts]
+        starts = [observance.decoded("DTSTART")] + [m.dt for rdates in lists for m in rdates.dts]
         for start in starts:
             copy = type(observance)()
-            copy.add("tzname", observance["TZNAME"])
+            copy.add("tzname", observance.get("TZNAME"))
             copy.add("dtstart", start)
-            copy.add("tzoffsetfrom", observance["TZOFFSETFROM"].td)
-            copy.add("tzoffsetto", observance["TZOFFSETTO"].td)
+            copy.add("tzoffsetfrom", observance.decoded("TZOFFSETFROM"))
+            copy.add("tzoffsetto", observance.decoded("TZOFFSETTO"))
             timezone.add_component(copy)
     return timezone
 

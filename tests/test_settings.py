@@ -164,3 +164,31 @@ def test_the_example_file_lists_every_option_with_its_default(tmp_path):
     assert listed == names
     path = write_config(tmp_path, "\n".join(uncommented) + "\n")
     assert load_settings(environ={}, config_file=path) == Settings()
+
+
+def test_the_secret_key_setting_takes_several_keys_newest_first():
+    newest, older = "n" * 32, "o" * 40
+    settings = load_settings(environ={"BRIDGE_SECRET_KEY": f" {newest} , {older}"})
+    assert settings.secret_key is not None
+    assert settings.secret_key.keys == (newest, older)
+    assert newest not in repr(settings) and older not in str(settings.secret_key)
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [("short-secret", "key 1 has 12 characters"), ("k" * 32 + ",,", "an entry is empty")],
+)
+def test_a_bad_secret_key_is_named_but_never_shown(value, problem):
+    with pytest.raises(ConfigError) as failure:
+        load_settings(environ={"BRIDGE_SECRET_KEY": value})
+    assert failure.value.option == "secret_key"
+    assert problem in failure.value.problem
+    assert value.rstrip(",") not in str(failure.value)
+
+
+def test_the_effective_public_url_falls_back_to_the_bound_address():
+    assert Settings().effective_public_url == "http://127.0.0.1:8000"
+    assert Settings(host="0.0.0.0", port=9000).effective_public_url == "http://127.0.0.1:9000"
+    assert Settings(host="::", port=9000).effective_public_url == "http://[::1]:9000"
+    public = Settings(public_url="https://book.example.org", port=9000)
+    assert public.effective_public_url == "https://book.example.org"

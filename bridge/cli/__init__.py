@@ -1,4 +1,4 @@
-"""The ``bridge`` command line: ``serve``, ``provider``, ``token`` and ``db``.
+"""The ``bridge`` command line: serve, provider, token, feed, app-password and db.
 
 Every command reads the same settings (defaults < ``config/bridge.toml`` or ``$BRIDGE_CONFIG`` <
 ``BRIDGE_*`` environment < flags) and applies pending migrations before it does anything, so a
@@ -11,8 +11,10 @@ from __future__ import annotations
 import click
 
 from bridge import __version__
+from bridge.cli.app_password import app_password
 from bridge.cli.base import BridgeGroup
 from bridge.cli.db import db
+from bridge.cli.feed import feed
 from bridge.cli.provider import provider
 from bridge.cli.serve import serve
 from bridge.cli.token import token
@@ -31,7 +33,7 @@ def cli() -> None:
     """
 
 
-for _command in (serve, provider, token, db):
+for _command in (serve, provider, token, feed, app_password, db):
     cli.add_command(_command)
 
 

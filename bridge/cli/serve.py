@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session
 
+from bridge import keys
 from bridge.booking import demo, providers, services
 from bridge.cli import runner
 from bridge.cli.base import (
@@ -19,7 +20,7 @@ from bridge.cli.base import (
     load,
     open_store,
 )
-from bridge.errors import NotFound
+from bridge.errors import ConfigError, NotFound
 from bridge.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,14 @@ def _run(
     settings: Settings, sock: socket.socket, bound: str, *, seed: bool, ready_file: Path | None
 ) -> None:
     # Imported here: only `serve` needs the web app, and the other commands start faster.
+    from bridge.web import access_log
     from bridge.web.app import create_app
+
+    access_log.install()  # feed tokens and ?token= values never reach the log
+    try:
+        keys.load_keyring(settings)  # on the embedded default, creates the key file
+    except ConfigError as exc:
+        log.warning("%s; feed links cannot be created or shown until this is fixed", exc)
 
     public_url = settings.public_url or bound
     with open_store(settings) as store:

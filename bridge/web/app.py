@@ -1,4 +1,4 @@
-"""The FastAPI application: the REST API under ``/api/v1``.
+"""The FastAPI application: the REST API under ``/api/v1`` and the ICS feeds under ``/feeds``.
 
 ``bridge serve`` builds it with :func:`create_app` after migrating the database; the app
 itself neither migrates nor seeds anything. Only the OpenAPI document is served
@@ -13,9 +13,12 @@ import bridge
 from bridge.settings import Settings
 from bridge.store import Store
 from bridge.web import errors
+from bridge.web.dav_mount import mount_dav
 from bridge.web.routes import (
+    app_passwords,
     blocked_times,
     bookings,
+    feeds,
     hours,
     overrides,
     providers,
@@ -26,7 +29,18 @@ from bridge.web.routes import (
 
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 1024 * 1024
-ROUTES = (providers, services, hours, overrides, blocked_times, slots, bookings, tokens)
+ROUTES = (
+    providers,
+    services,
+    hours,
+    overrides,
+    blocked_times,
+    slots,
+    bookings,
+    tokens,
+    feeds,
+    app_passwords,
+)
 
 DESCRIPTION = """\
 The booking API of the calendar bridge.
@@ -61,4 +75,6 @@ def create_app(settings: Settings, store: Store) -> FastAPI:
     errors.install(app)
     for module in ROUTES:
         app.include_router(module.router, prefix=API_PREFIX)
+    mount_dav(app, store)  # CalDAV at /dav, /.well-known/caldav redirects there
+    app.include_router(feeds.feed_router)  # /feeds/<token>.ics, outside the API
     return app
