@@ -1,7 +1,9 @@
 """Collections, items and the change log that sync tokens are made of.
 
 Every item change goes through :func:`put_item` or :func:`delete_item`, which bump the
-collection's revision and log the href at that revision, in the caller's transaction. A sync
+collection's revision and log the href at that revision, in the caller's transaction. Every
+:data:`PRUNE_EVERY` revisions, changes older than :data:`CHANGE_LOG_RETENTION` are pruned, so the
+log stays as long as the changes of a month. A sync
 token names ``(sync_key, revision)``; what changed since a token is the distinct hrefs logged
 after its revision (deleted hrefs included).
 """
@@ -9,15 +11,20 @@ after its revision (deleted hrefs included).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import secrets
 
 import radicale.item
 import vobject
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bridge import clock
 from bridge.store.models import DavChange, DavCollection, DavItem
+
+# A client that has not synced for this long does a full sync (Radicale's max_sync_token_age).
+CHANGE_LOG_RETENTION = dt.timedelta(days=30)
+PRUNE_EVERY = 100  # revisions between two pruning passes of a collection
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,7 +89,36 @@ def bump_revision(session: Session, collection: DavCollection) -> int:
 def _log(session: Session, collection: DavCollection, href: str) -> int:
     revision = bump_revision(session, collection)
     session.add(DavChange(collection_id=collection.id, revision=revision, href=href))
+    if revision % PRUNE_EVERY == 0:
+        prune_changes(session, collection, clock.now() - CHANGE_LOG_RETENTION)
     return revision
+
+
+def prune_changes(session: Session, collection: DavCollection, older_than: dt.datetime) -> int:
+    """Forget changes logged before ``older_than``; sync tokens from before them become invalid.
+
+    Returns:
+        The new ``pruned_revision`` (tokens below it get ``DAV:valid-sync-token``).
+    """
+    newest_old = session.scalar(
+        select(func.max(DavChange.revision)).where(
+            DavChange.collection_id == collection.id, DavChange.at < older_than
+        )
+    )
+    if newest_old is None or newest_old <= collection.pruned_revision:
+        return collection.pruned_revision
+    session.execute(
+        delete(DavChange).where(
+            DavChange.collection_id == collection.id, DavChange.revision <= newest_old
+        )
+    )
+    session.execute(
+        update(DavCollection)
+        .where(DavCollection.id == collection.id)
+        .values(pruned_revision=newest_old)
+    )
+    collection.pruned_revision = newest_old
+    return newest_old
 
 
 def get_item(session: Session, collection: DavCollection, href: str) -> DavItem | None:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+import pytest
+
+from bridge import clock
 from bridge.dav import items
 from bridge.dav.items import ItemFacts
 from bridge.store.models import DAV_USER
+from radicale_plugins.storage import sync
 
 EVENT = """BEGIN:VCALENDAR
 VERSION:2.0
@@ -70,3 +76,35 @@ def test_deleting_a_missing_href_changes_nothing(store, provider):
         calendar = new_calendar(session, provider, "x")
         assert items.delete_item(session, calendar, "nothing.ics") is False
         assert calendar.revision == 0
+
+
+def test_old_changes_are_pruned_and_tokens_before_them_become_invalid(store, provider):
+    start = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    with store.write() as session:
+        calendar = new_calendar(session, provider, "pruned")
+        with clock.frozen(start):
+            for n in range(3):
+                items.put_item(session, calendar, f"{n}.ics", facts(str(n)))
+        old_token = sync.token(calendar.sync_key, 1)
+        recent_token = sync.token(calendar.sync_key, 3)
+        with clock.frozen(start + dt.timedelta(days=40)):
+            items.put_item(session, calendar, "new.ics", facts("new"))
+            pruned = items.prune_changes(session, calendar, start + dt.timedelta(days=10))
+        assert pruned == 3
+        with pytest.raises(ValueError, match="pruned"):
+            sync.changes(session, calendar.id, old_token)
+        _, hrefs = sync.changes(session, calendar.id, recent_token)
+        assert hrefs == ["new.ics"]
+
+
+def test_pruning_runs_by_itself_every_hundred_revisions(store, provider):
+    start = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    with store.write() as session:
+        calendar = new_calendar(session, provider, "busy-one")
+        with clock.frozen(start):
+            items.put_item(session, calendar, "old.ics", facts("old"))
+        with clock.frozen(start + items.CHANGE_LOG_RETENTION + dt.timedelta(days=1)):
+            for n in range(items.PRUNE_EVERY - 1):
+                items.put_item(session, calendar, "a.ics", facts("a", f"v{n}"))
+        assert calendar.revision == items.PRUNE_EVERY
+        assert calendar.pruned_revision == 1
