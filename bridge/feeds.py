@@ -31,6 +31,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import icalendar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -95,7 +96,7 @@ class Feed:
         calendar.add("x-wr-calname", self.name)
         calendar.add("x-wr-timezone", self.time_zone)
         calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-        calendar.add("x-published-ttl", REFRESH)
+        calendar.add("x-published-ttl", icalendar.vDuration(REFRESH))
         if self.events:
             calendar.add_component(vtimezone(self.time_zone))
         for event in self.events:

@@ -48,6 +48,7 @@ def test_the_full_feed_parses_with_icalendar(store, provider, booked):
     assert calendar["REFRESH-INTERVAL"].dt == feeds.REFRESH
     assert calendar["REFRESH-INTERVAL"].params["VALUE"] == "DURATION"
     assert "X-PUBLISHED-TTL" in calendar
+    assert calendar.to_ical().decode().count("X-PUBLISHED-TTL:PT15M") == 1
     assert [tz["TZID"] for tz in calendar.walk("VTIMEZONE")] == ["Europe/Berlin"]
     [event] = calendar.walk("VEVENT")
     assert event["UID"] == booked.uid
