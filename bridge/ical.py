@@ -104,25 +104,23 @@ def booking_calendar(
     return to_text(calendar)
 
 
+def _copy_unmanaged(source: icalendar.cal.Component, target: icalendar.Event) -> None:
+    for name, value in source.property_items(recursive=False):
+        if name in {"BEGIN", "END"} or name.upper() in MANAGED:
+            continue
+        target.add(name, value, encode=False)
+    for component in source.subcomponents:
+        target.add_component(component)
+
+
 def overlay_of(event: icalendar.Event) -> str | None:
     """What a client added to a booking's event (not :data:`MANAGED`), as VEVENT text."""
     overlay = icalendar.Event()
-    for name, value in event.property_items(recursive=False):
-        if name in {"BEGIN", "END"} or name.upper() in MANAGED:
-            continue
-        overlay.add(name, value, encode=False)
-    for component in event.subcomponents:
-        overlay.add_component(component)
+    _copy_unmanaged(event, overlay)
     if not overlay.property_items(recursive=False)[1:-1] and not overlay.subcomponents:
         return None
     return to_text(overlay)
 
 
 def merge_overlay(event: icalendar.Event, overlay: str) -> None:
-    stored = icalendar.Event.from_ical(overlay)
-    for name, value in stored.property_items(recursive=False):
-        if name in {"BEGIN", "END"} or name.upper() in MANAGED:
-            continue
-        event.add(name, value, encode=False)
-    for component in stored.subcomponents:
-        event.add_component(component)
+    _copy_unmanaged(icalendar.Event.from_ical(overlay), event)
