@@ -11,7 +11,6 @@ import contextlib
 import dataclasses
 import logging
 import os
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,18 +21,6 @@ from sqlalchemy import make_url
 from bridge.cli import cli
 from bridge.store import Store
 from tests.conftest import scratch_postgres_database
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    """Wait until ``predicate()`` holds, failing the test after ``timeout`` seconds.
-
-    This waits on a condition with a deadline; it is not a sleep standing in for synchronisation.
-    """
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.02)
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 from bridge.booking import feeds
-from tests.cli.conftest import Database, Invoke, assert_clean_failure, wait_until
+from tests.cli.conftest import Database, Invoke, assert_clean_failure
+from tests.waiting import wait_until
 
 PUBLIC_URL = "https://book.example.org"
 KEY = "cli-feed-test-key-" + "c" * 32

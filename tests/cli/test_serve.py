@@ -17,7 +17,8 @@ import pytest
 
 from bridge.booking import providers, tokens
 from bridge.booking.secrets import verify_password
-from tests.cli.conftest import Database, Invoke, assert_clean_failure, wait_until
+from tests.cli.conftest import Database, Invoke, assert_clean_failure
+from tests.waiting import wait_until
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0

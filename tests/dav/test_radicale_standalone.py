@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 
 from bridge.store import Store
 from tests.dav.conftest import event, new_dav_user, put_ics
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "config" / "radicale.conf"
@@ -29,19 +29,15 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_until_listening(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    """Wait (with a deadline) until the server accepts connections, or fail if it exited."""
-    deadline = time.monotonic() + READY_TIMEOUT
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"radicale exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                pytest.fail(f"radicale did not listen within {READY_TIMEOUT:g} s")
-            time.sleep(0.05)
+def accepts_connections(process: subprocess.Popen[bytes], port: int, log: Path) -> bool:
+    """Whether the server listens; fails the test at once if it exited."""
+    if process.poll() is not None:
+        pytest.fail(f"radicale exited with {process.returncode}:\n{log.read_text()}")
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 @pytest.fixture
@@ -67,7 +63,7 @@ def radicale_url(store: Store, tmp_path: Path) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
     try:
-        wait_until_listening(process, port, log)
+        wait_until(lambda: accepts_connections(process, port, log), READY_TIMEOUT, "radicale")
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
