@@ -72,30 +72,39 @@ def _show(settings: Settings, slug: str, link: FeedLink, intro: str) -> None:
     )
 
 
-@feed.command("url")
-@_feed_options
-def url(slug: str, busy_only: bool, data_dir: Path | None) -> None:
-    """Print the feed's https:// (or http://) and webcal:// links, creating it if needed."""
+_LinkAction = Callable[[Any, Any, FeedKind, keys.Keyring], FeedLink]
+
+
+def _link_and_show(
+    slug: str, busy_only: bool, data_dir: Path | None, action: _LinkAction, intro: str
+) -> None:
     kind = _kind(busy_only)
     settings = load(data_dir=data_dir)
     keyring = keys.load_keyring(settings)
     with open_store(settings) as store, store.write() as session:
         provider = providers.get_provider(session, slug)
-        link = feed_links.ensure(session, provider, kind, keyring)
-    _show(settings, slug, link, f"The {kind} feed of {slug}.")
+        link = action(session, provider, kind, keyring)
+    _show(settings, slug, link, intro.format(kind=kind, slug=slug))
+
+
+@feed.command("url")
+@_feed_options
+def url(slug: str, busy_only: bool, data_dir: Path | None) -> None:
+    """Print the feed's https:// (or http://) and webcal:// links, creating it if needed."""
+    _link_and_show(slug, busy_only, data_dir, feed_links.ensure, "The {kind} feed of {slug}.")
 
 
 @feed.command("rotate")
 @_feed_options
 def rotate(slug: str, busy_only: bool, data_dir: Path | None) -> None:
     """Replace the feed's link with a new one; the old link stops working at once."""
-    kind = _kind(busy_only)
-    settings = load(data_dir=data_dir)
-    keyring = keys.load_keyring(settings)
-    with open_store(settings) as store, store.write() as session:
-        provider = providers.get_provider(session, slug)
-        link = feed_links.rotate(session, provider, kind, keyring)
-    _show(settings, slug, link, f"New link for the {kind} feed of {slug}; the old one is dead.")
+    _link_and_show(
+        slug,
+        busy_only,
+        data_dir,
+        feed_links.rotate,
+        "New link for the {kind} feed of {slug}; the old one is dead.",
+    )
 
 
 @feed.command("revoke")
