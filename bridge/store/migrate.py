@@ -31,23 +31,23 @@ def upgrade(engine: Engine) -> None:
 
 def _upgrade(engine: Engine) -> None:
     if engine.dialect.name == "sqlite":
-        # BEGIN IMMEDIATE (see database.py): a second process waits for the first to finish
-        # migrating, then finds nothing left to do.
-        engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+        # One BEGIN IMMEDIATE transaction around every pending migration: a second process waits
+        # for the first to finish, then finds nothing left to do. Alembic sees the transaction
+        # already open and does not commit between revisions (its default on SQLite, which
+        # would let a waiting process start on a half-migrated schema).
+        with engine.execution_options(sqlite_begin="IMMEDIATE").begin() as connection:
+            command.upgrade(alembic_config(connection), "head")
+        return
     with engine.connect() as connection:
-        if engine.dialect.name == "postgresql":
-            # Several processes may start together: let one migrate while the others wait.
-            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
-            connection.commit()
+        # Several processes may start together: let one migrate while the others wait.
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+        connection.commit()
         try:
             command.upgrade(alembic_config(connection), "head")
             connection.commit()
         finally:
-            if engine.dialect.name == "postgresql":
-                connection.execute(
-                    text("SELECT pg_advisory_unlock(:key)"), {"key": _PG_MIGRATION_LOCK}
-                )
-                connection.commit()
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _PG_MIGRATION_LOCK})
+            connection.commit()
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect
 
 from bridge.store import Store
 from bridge.store.migrate import alembic_config, current_revision
@@ -128,3 +128,21 @@ def test_threads_of_one_process_may_upgrade_together(empty_store: Store):
     for store in stores:
         store.dispose()
     assert errors == []
+
+
+def test_all_pending_migrations_commit_as_one_transaction(empty_store: Store):
+    """A process waiting on the migration lock must never see a half-migrated schema.
+
+    Alembic commits after each revision on SQLite unless the caller holds the transaction; one
+    commit for the whole upgrade (plus the advisory-lock bookkeeping on PostgreSQL) is what keeps
+    other starting processes out until the schema is complete.
+    """
+    commits: list[object] = []
+    count_commit = commits.append
+    event.listen(empty_store.engine, "commit", count_commit)
+    try:
+        empty_store.upgrade()
+    finally:
+        event.remove(empty_store.engine, "commit", count_commit)
+    lock_bookkeeping = 2 if empty_store.dialect == "postgresql" else 0
+    assert len(commits) == 1 + lock_bookkeeping
