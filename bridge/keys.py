@@ -9,8 +9,9 @@ Where the secret comes from, first match wins:
    ``database_url`` set, several processes (maybe on several machines) share the data, so a
    local file would give each its own key: there the setting is required.
 
-Each purpose (:data:`FEED_TOKENS`, later connector credentials) gets its own key: HKDF-SHA256
-(RFC 5869) of every secret key with ``info = "calendar-bridge/<purpose>"``, used as a Fernet key.
+Each purpose (:data:`FEED_TOKENS`, :data:`CONNECTOR_CREDENTIALS`, :data:`OAUTH_VERIFIERS`)
+gets its own key: HKDF-SHA256 (RFC 5869) of every secret key with
+``info = "calendar-bridge/<purpose>"``, used as a Fernet key.
 Data are encrypted with the newest key and decrypted with any (:class:`~cryptography.fernet.
 MultiFernet`). To rotate, put a new key first and keep the old one after it; data encrypted with
 the old key still decrypt, and :meth:`Keyring.reencrypt` moves them to the new one.
@@ -49,6 +50,8 @@ log = logging.getLogger(__name__)
 KEY_FILE_NAME = "secret.key"
 SETTING_SOURCE = "BRIDGE_SECRET_KEY"
 FEED_TOKENS = "feed-tokens"
+CONNECTOR_CREDENTIALS = "connector-credentials"
+OAUTH_VERIFIERS = "oauth-verifiers"
 _INFO_PREFIX = b"calendar-bridge/"
 _KEY_FILE_HEADER = """\
 # Calendar bridge secret key. Keep it private (mode 0600) and back it up with the database.

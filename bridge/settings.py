@@ -87,6 +87,60 @@ def _to_secret_keys(value: str) -> SecretKeys:
     return SecretKeys(keys)
 
 
+@dataclasses.dataclass(frozen=True)
+class Secret:
+    """A secret setting (an OAuth client secret); ``repr`` and ``str`` never show it."""
+
+    value: str
+
+    def __repr__(self) -> str:
+        return "Secret(<hidden>)"
+
+    __str__ = __repr__
+
+
+def _to_secret(value: str) -> Secret:
+    return Secret(value.strip())
+
+
+def _to_seconds(value: str) -> float:
+    seconds = float(value)
+    if not seconds > 0:
+        raise ValueError(f"expected a positive number of seconds, got {value!r}")
+    return seconds
+
+
+def _to_positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"expected a whole number of at least 1, got {value!r}")
+    return number
+
+
+def _to_share(value: str) -> float:
+    share = float(value)
+    if not 0 < share <= 1:
+        raise ValueError(f"expected a share above 0 and at most 1 (e.g. 0.5), got {value!r}")
+    return share
+
+
+def _one_of(*choices: str) -> Callable[[str], str]:
+    def convert(value: str) -> str:
+        choice = value.strip().lower()
+        if choice not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}, got {value!r}")
+        return choice
+
+    return convert
+
+
+def _to_endpoint(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError(f"expected an absolute http(s) URL, got {value!r}")
+    return value
+
+
 def _optional(convert: Callable[[str], Any]) -> Callable[[str], Any]:
     return lambda value: None if value == "" else convert(value)
 
@@ -122,6 +176,94 @@ OPTIONS: tuple[Option, ...] = (
         "first, while rotating). Empty means <data_dir>/secret.key, created on first use, on "
         "the embedded default; required with database_url.",
     ),
+    Option(
+        "google_client_id",
+        _optional(str),
+        "OAuth client id of your Google Cloud project (a web application client). Empty: "
+        "Google Calendar cannot be connected.",
+    ),
+    Option(
+        "google_client_secret",
+        _optional(_to_secret),
+        "OAuth client secret that goes with google_client_id.",
+    ),
+    Option(
+        "google_api_endpoint",
+        _to_endpoint,
+        "Base URL of the Google Calendar API, service path included (change only for a "
+        "gateway or a test server).",
+    ),
+    Option("google_auth_uri", _to_endpoint, "Google's OAuth authorisation endpoint."),
+    Option("google_token_uri", _to_endpoint, "Google's OAuth token endpoint."),
+    Option("google_revoke_uri", _to_endpoint, "Google's OAuth token revocation endpoint."),
+    Option(
+        "sync_poll_interval",
+        _to_seconds,
+        "Seconds between pulls of each connected calendar (push notifications come between).",
+    ),
+    Option(
+        "sync_retry_interval",
+        _to_seconds,
+        "Seconds between scans for calendar writes that are due for a retry.",
+    ),
+    Option(
+        "sync_max_backoff",
+        _to_seconds,
+        "Longest wait, in seconds, between two retries of a failing calendar write or pull.",
+    ),
+    Option(
+        "sync_stale_after",
+        _to_seconds,
+        "A conflict calendar not synced for this many seconds counts as stale (see "
+        "stale_calendar_policy).",
+    ),
+    Option(
+        "stale_calendar_policy",
+        _one_of("hide", "warn"),
+        "What the booking page does when a conflict calendar is stale or needs "
+        "re-authorisation: hide the slots it could affect, or offer them with a warning.",
+    ),
+    Option(
+        "unanswered_invitations",
+        _one_of("busy", "free"),
+        "Whether invitations the provider has not answered block slots (declined ones never do).",
+    ),
+    Option(
+        "free_busy_timeout",
+        _to_seconds,
+        "Seconds the live free/busy check at booking time may take before the stale rule applies.",
+    ),
+    Option(
+        "connector_timeout",
+        _to_seconds,
+        "Seconds an HTTP request to an external calendar may take.",
+    ),
+    Option(
+        "push_channel_ttl",
+        _to_seconds,
+        "Lifetime, in seconds, asked for push notification channels.",
+    ),
+    Option(
+        "push_renew_margin",
+        _to_seconds,
+        "A push channel is replaced this many seconds before it expires.",
+    ),
+    Option(
+        "breaker_max_cancellations",
+        _to_positive_int,
+        "A pull that would cancel more bookings than this is held for the provider to confirm.",
+    ),
+    Option(
+        "breaker_max_share",
+        _to_share,
+        "A pull that would cancel more than this share of a provider's upcoming bookings (and at "
+        "least 3) is held for the provider to confirm.",
+    ),
+    Option(
+        "recurrence_horizon_days",
+        _to_positive_int,
+        "How far ahead, in days, recurring external events are expanded into busy time.",
+    ),
 )
 
 
@@ -134,6 +276,30 @@ class Settings:
     port: int = 8000
     log_level: str = "INFO"
     secret_key: SecretKeys | None = None
+    google_client_id: str | None = None
+    google_client_secret: Secret | None = None
+    google_api_endpoint: str = "https://www.googleapis.com/calendar/v3/"
+    google_auth_uri: str = "https://accounts.google.com/o/oauth2/auth"
+    google_token_uri: str = "https://oauth2.googleapis.com/token"
+    google_revoke_uri: str = "https://oauth2.googleapis.com/revoke"
+    sync_poll_interval: float = 300.0
+    sync_retry_interval: float = 10.0
+    sync_max_backoff: float = 3600.0
+    sync_stale_after: float = 1800.0
+    stale_calendar_policy: str = "hide"
+    unanswered_invitations: str = "busy"
+    free_busy_timeout: float = 2.0
+    connector_timeout: float = 20.0
+    push_channel_ttl: float = 604800.0
+    push_renew_margin: float = 86400.0
+    breaker_max_cancellations: int = 5
+    breaker_max_share: float = 0.5
+    recurrence_horizon_days: int = 400
+
+    @property
+    def google_enabled(self) -> bool:
+        """Whether Google Calendar can be connected (its OAuth client is configured)."""
+        return bool(self.google_client_id and self.google_client_secret)
 
     @property
     def is_embedded(self) -> bool:
