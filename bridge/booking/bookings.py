@@ -41,6 +41,7 @@ from bridge.store.models import (
     BookingChange,
     Provider,
 )
+from bridge.sync import outbox
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +163,8 @@ def _record(
         )
     )
     projection.project_booking(session, booking)
+    # The external calendars hear about the change through outbox rows committed with it.
+    outbox.enqueue_booking(session, booking)
 
 
 def _flush_or_conflict(session: Session) -> None:
