@@ -8,6 +8,8 @@
     ├── ValidationFailed            input is well-formed but not acceptable (field -> message)
     ├── Conflict
     │   ├── SlotUnavailable         the requested time is not free (or no longer free)
+    │   ├── CalendarUnavailable     a conflict calendar is broken or stale, or its live check
+    │   │                           failed, and the stale-calendar policy refuses bookings
     │   └── InvalidStateChange      e.g. rescheduling a cancelled booking
     └── AuthError
         ├── Unauthenticated         no or unknown credentials
@@ -50,6 +52,20 @@ class Conflict(BridgeError):
 
 class SlotUnavailable(Conflict):
     code = "slot_unavailable"
+
+
+class CalendarUnavailable(Conflict):
+    """A booking refused because what a conflict calendar holds cannot be known right now.
+
+    Attributes:
+        calendars: the names of the calendars concerned (for the message; never event details).
+    """
+
+    code = "calendar_unavailable"
+
+    def __init__(self, message: str, calendars: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.calendars = calendars
 
 
 class InvalidStateChange(Conflict):

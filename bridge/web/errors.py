@@ -9,6 +9,8 @@ Every error response, whatever raised it, has this body::
 - ``ValidationFailed``: 422 ``validation_error`` with its ``fields``
 - ``NotFound``: 404 ``not_found``
 - ``SlotUnavailable``: 409 ``slot_unavailable``; ``InvalidStateChange``: 409 ``invalid_state``
+- ``CalendarUnavailable``: 503 ``calendar_unavailable`` (a conflict calendar cannot be read now:
+  no other slot would do better, so it is not a 409 that invites picking another time)
 - ``Unauthenticated``: 401 ``unauthenticated``, with ``WWW-Authenticate: Bearer``
 - ``Forbidden``: 403 ``forbidden``
 - an unknown route or method: 404 ``not_found`` or 405 ``method_not_allowed``
@@ -120,6 +122,8 @@ async def _on_bridge_error(_request: Request, exc: Exception) -> Response:
         return error_response(422, "validation_error", _summary(exc.fields), exc.fields)
     if isinstance(exc, errors.NotFound):
         return error_response(404, "not_found", str(exc))
+    if isinstance(exc, errors.CalendarUnavailable):
+        return error_response(503, exc.code, str(exc))
     if isinstance(exc, errors.Conflict):
         return error_response(409, exc.code, str(exc))
     if isinstance(exc, errors.Unauthenticated):

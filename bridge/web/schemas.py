@@ -258,6 +258,51 @@ class Slots(BaseModel):
     slots: list[Slot]
     time_zone: str = Field(description="The zone the times are rendered in.")
     range: Slot = Field(description="The window searched: a slot's start lies in it.")
+    warnings: list[SlotWarning] = Field(
+        description="`beyond_horizon`: the range reaches past the booking horizon. "
+        "`calendar_unavailable`: a conflict calendar is broken or stale (the message names it "
+        "and why); under the default policy no slot is offered until it syncs again."
+    )
+
+
+class CalendarRefOut(BaseModel):
+    id: int = Field(description="The external calendar's id in the bridge.")
+    name: str
+    account: str = Field(description="The connected account the calendar belongs to.")
+
+
+class SlotReason(BaseModel):
+    """Why a candidate start is not offered; only the fields that name the cause are present."""
+
+    code: str = Field(
+        description="`outside_working_hours`, `date_override`, `min_notice`, `beyond_horizon`, "
+        "`booking`, `blocked_time`, `busy` (an external calendar) or `calendar_unavailable`.",
+        examples=["busy"],
+    )
+    message: str
+    booking_id: int | None = None
+    blocked_time_id: int | None = None
+    override_id: int | None = None
+    calendar: CalendarRefOut | None = None
+    start: dt.datetime | None = Field(default=None, description="Start of what blocks the slot.")
+    end: dt.datetime | None = Field(default=None, description="End of what blocks the slot.")
+
+
+class ExplainedSlot(BaseModel):
+    start: dt.datetime
+    end: dt.datetime
+    free: bool = Field(description="True exactly when `/slots` offers this start.")
+    reasons: list[SlotReason]
+
+
+class SlotExplanation(BaseModel):
+    service: int
+    time_zone: str = Field(description="The zone the times are rendered in.")
+    range: Slot = Field(description="The window searched: a candidate's start lies in it.")
+    slots: list[ExplainedSlot] = Field(
+        description="Every start on the service's grid on working days in the range, earliest "
+        "first, free or with the reasons it is not offered."
+    )
     warnings: list[SlotWarning]
 
 

@@ -8,6 +8,11 @@ booking. Listing and history need the provider's or an admin token.
 
 Booking, cancelling and rescheduling run their own write transactions (they lock the provider);
 the response is read back afterwards in a fresh read transaction.
+
+Before a client's booking or move, :mod:`bridge.booking.calendar_guard` applies the stale rule
+and asks the provider's conflict calendars live, outside that transaction: busy there is a 409
+``slot_unavailable``; a broken, stale or unanswering calendar under the default policy is a 503
+``calendar_unavailable``.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from bridge.store import Store
 from bridge.store.models import Booking, Provider
 from bridge.web.auth import CurrentPrincipal, Principal, booking_actor, require_provider
 from bridge.web.deps import ReadSession, StoreDep
+from bridge.web.routes.slots import CalendarGuardDep
 from bridge.web.schemas import (
     BookingCreated,
     BookingIn,
@@ -35,7 +41,7 @@ from bridge.web.schemas import (
 )
 from bridge.web.timerange import BOUND_HELP, open_range
 
-router = APIRouter(tags=["bookings"], responses=error_responses(401, 403, 404, 409, 422))
+router = APIRouter(tags=["bookings"], responses=error_responses(401, 403, 404, 409, 422, 503))
 
 
 def _render(provider: Provider, booking: Booking) -> BookingOut:
@@ -56,11 +62,19 @@ def _actor_for(store: Store, principal: Principal, slug: str, booking_id: int) -
 
 @router.post("/providers/{slug}/bookings", status_code=201)
 def create_booking(
-    slug: str, body: BookingIn, store: StoreDep, request: Request, response: Response
+    slug: str,
+    body: BookingIn,
+    store: StoreDep,
+    guard: CalendarGuardDep,
+    request: Request,
+    response: Response,
 ) -> BookingCreated:
     """Book a slot (one that ``/slots`` offers). No token needed.
 
-    The response carries the booking's ``manage_token``, shown only here.
+    The response carries the booking's ``manage_token``, shown only here. The provider's
+    conflict calendars are checked live first: busy there is a 409 ``slot_unavailable``; a
+    broken, stale or unanswering calendar is a 503 ``calendar_unavailable`` (unless the server
+    is set to ``stale_calendar_policy = "warn"``).
     """
     client = ClientDetails(
         name=body.client.name,
@@ -68,6 +82,8 @@ def create_booking(
         phone=body.client.phone,
         notes=body.client.notes,
     )
+    client.validated()  # cheap checks first: a bad e-mail never costs a remote call
+    guard.check_booking(store, slug, body.service, body.start)
     new = bookings.book(store, slug, body.service, body.start, client, source="api")
     booking = _read_back(store, slug, new.booking.id)
     response.headers["Location"] = str(
@@ -118,10 +134,20 @@ def cancel_booking(
 
 @router.post("/providers/{slug}/bookings/{booking_id}/reschedule")
 def reschedule_booking(
-    slug: str, booking_id: int, body: RescheduleIn, principal: CurrentPrincipal, store: StoreDep
+    slug: str,
+    booking_id: int,
+    body: RescheduleIn,
+    principal: CurrentPrincipal,
+    store: StoreDep,
+    guard: CalendarGuardDep,
 ) -> BookingOut:
-    """Move the booking to ``start``, keeping its length."""
+    """Move the booking to ``start``, keeping its length.
+
+    A client's move (manage token) is checked against the conflict calendars like a booking.
+    """
     actor = _actor_for(store, principal, slug, booking_id)
+    if actor.is_client:
+        guard.check_move(store, slug, booking_id, body.start)
     bookings.reschedule(store, slug, booking_id, body.start, actor=actor)
     return _read_back(store, slug, booking_id)
 
