@@ -1,4 +1,6 @@
-"""The ``bridge`` command line: serve, provider, token, feed, app-password and db.
+"""The ``bridge`` command line: serve, worker, provider, token, feed, app-password, sync, db.
+
+``connect`` starts connecting an external calendar account; ``sync`` shows and runs its sync.
 
 Every command reads the same settings (defaults < ``config/bridge.toml`` or ``$BRIDGE_CONFIG`` <
 ``BRIDGE_*`` environment < flags) and applies pending migrations before it does anything, so a
@@ -13,11 +15,14 @@ import click
 from bridge import __version__
 from bridge.cli.app_password import app_password
 from bridge.cli.base import BridgeGroup
+from bridge.cli.connect import connect
 from bridge.cli.db import db
 from bridge.cli.feed import feed
 from bridge.cli.provider import provider
 from bridge.cli.serve import serve
+from bridge.cli.sync import sync
 from bridge.cli.token import token
+from bridge.cli.worker import worker
 
 
 @click.group(
@@ -33,7 +38,7 @@ def cli() -> None:
     """
 
 
-for _command in (serve, provider, token, feed, app_password, db):
+for _command in (serve, worker, provider, token, feed, app_password, connect, sync, db):
     cli.add_command(_command)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy.orm import Session
@@ -22,6 +23,10 @@ from bridge.cli.base import (
 )
 from bridge.errors import ConfigError, NotFound
 from bridge.settings import Settings
+from bridge.store import Store
+
+if TYPE_CHECKING:
+    from bridge.jobs import SyncScheduler
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +66,11 @@ def _show_demo(seed: demo.DemoSeed) -> None:
 @data_dir_option
 @click.option("--no-demo", is_flag=True, help="Do not create the demo provider.")
 @click.option(
+    "--no-scheduler",
+    is_flag=True,
+    help="Do not run the sync jobs in this process (run `bridge worker` elsewhere).",
+)
+@click.option(
     "--ready-file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
@@ -71,13 +81,14 @@ def serve(
     port: int | None,
     data_dir: Path | None,
     no_demo: bool,
+    no_scheduler: bool,
     ready_file: Path | None,
 ) -> None:
-    """Run the server: the booking API (and, later, CalDAV) in one process.
+    """Run the server: the booking API, CalDAV, OAuth callbacks, webhooks and the sync jobs.
 
     Applies database migrations first. On the embedded SQLite default, an empty database gets a
     demo provider ('demo') whose password and API token are printed once. SIGINT or SIGTERM
-    stops the server cleanly.
+    stops the server cleanly (the sync work in progress finishes first).
     """
     settings = load(quiet=False, host=host, port=port, data_dir=data_dir)
     if ready_file is not None:
@@ -91,21 +102,37 @@ def serve(
         settings = settings.with_overrides(
             port=sock.getsockname()[1], public_url=settings.public_url or bound
         )
-        _run(settings, sock, bound, seed=not no_demo, ready_file=ready_file)
+        _run(
+            settings,
+            sock,
+            bound,
+            seed=not no_demo,
+            scheduler=not no_scheduler,
+            ready_file=ready_file,
+        )
 
 
 def _run(
-    settings: Settings, sock: socket.socket, bound: str, *, seed: bool, ready_file: Path | None
+    settings: Settings,
+    sock: socket.socket,
+    bound: str,
+    *,
+    seed: bool,
+    scheduler: bool,
+    ready_file: Path | None,
 ) -> None:
     # Imported here: only `serve` needs the web app, and the other commands start faster.
     from bridge.web import access_log
     from bridge.web.app import create_app
 
     access_log.install()  # feed tokens and ?token= values never reach the log
+    keyring: keys.Keyring | None = None
     try:
-        keys.load_keyring(settings)  # on the embedded default, creates the key file
+        keyring = keys.load_keyring(settings)  # on the embedded default, creates the key file
     except ConfigError as exc:
-        log.warning("%s; feed links cannot be created or shown until this is fixed", exc)
+        log.warning(
+            "%s; feed links, calendar connections and sync are off until this is fixed", exc
+        )
 
     public_url = settings.public_url or bound
     with open_store(settings) as store:
@@ -118,9 +145,12 @@ def _run(
             demo_url = _demo_slots_url(session, public_url)
             if not demo.has_providers(session):
                 log.info("No providers yet: add one with `bridge provider add`")
-        app = create_app(settings, store)
+        sync = _scheduler(settings, store, keyring) if scheduler else None
+        app = create_app(settings, store, scheduler=sync)
 
         def on_started() -> None:
+            if sync is not None:
+                sync.start()
             where = bound if public_url == bound else f"{bound} (public URL {public_url})"
             line = f"Calendar bridge running on {where}"
             click.echo(line + (f"; demo slots: {demo_url}" if demo_url else ""))
@@ -131,6 +161,21 @@ def _run(
         try:
             runner.serve(app, sock, on_started)
         finally:
+            if sync is not None:
+                sync.stop()
             if ready_file is not None:
                 ready_file.unlink(missing_ok=True)
     log.info("Stopped")
+
+
+def _scheduler(
+    settings: Settings, store: Store, keyring: keys.Keyring | None
+) -> SyncScheduler | None:
+    """The sync scheduler of this process, or None when it cannot run (no secret key)."""
+    from bridge import jobs
+    from bridge.sync.engine import SyncEngine
+
+    if keyring is None:
+        return None
+    jobs.quiet_apscheduler()
+    return jobs.SyncScheduler(SyncEngine(store, settings, keyring), settings)

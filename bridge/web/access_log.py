@@ -3,8 +3,9 @@
 uvicorn's access log prints each request target in full, and a feed link's token *is* its
 credential: ``GET /feeds/<token>.ics`` would leave every subscriber's secret in the log. The filter
 below rewrites ``/feeds/<token>…`` to ``/feeds/<redacted>`` and the value of query parameters that
-carry secrets (``token``, ``…_token``, ``key``, ``secret``, ``password``) to ``<redacted>``, in the
-message and in its arguments (so formatters that use the arguments see the redacted form too).
+carry secrets (``token``, ``…_token``, ``key``, ``secret``, ``password``, and the OAuth callback's
+``code`` and ``state``) to ``<redacted>``, in the message and in its arguments (so formatters that
+use the arguments see the redacted form too).
 ``bridge serve`` installs it with :func:`install` on the loggers that print request targets.
 """
 
@@ -17,7 +18,8 @@ REDACTED = "<redacted>"
 # A feed path at the start of a path (not ".../providers/x/feeds/full"), alone or in a full URL.
 _FEED_PATH = re.compile(r"""(?P<before>^|[\s"'(=]|://[^/\s"']+)/feeds/[^/?#\s"']+""")
 _SECRET_QUERY = re.compile(
-    r"""(?P<name>[?&;](?:[a-z0-9_.-]*token|key|secret|password)=)[^&#\s"']+""", re.IGNORECASE
+    r"""(?P<name>[?&;](?:[a-z0-9_.-]*token|key|secret|password|code|state)=)[^&#\s"']+""",
+    re.IGNORECASE,
 )
 LOGGERS = ("uvicorn.access", "uvicorn.error", "bridge.web.errors")
 

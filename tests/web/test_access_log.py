@@ -27,7 +27,11 @@ TOKEN = "Zq3x_secret-feed-token-0123456789abcdefghijkl"
             "webcal://book.example.org/feeds/<redacted>",
         ),
         (f"/book/x?token={TOKEN}", "/book/x?token=<redacted>"),
-        (f"/cb?state=s&manage_token={TOKEN}&a=b", "/cb?state=s&manage_token=<redacted>&a=b"),
+        (f"/cb?x=s&manage_token={TOKEN}&a=b", "/cb?x=s&manage_token=<redacted>&a=b"),
+        (
+            f"/oauth/google/callback?state={TOKEN}&code=4/0Ab_x&scope=a+b",
+            "/oauth/google/callback?state=<redacted>&code=<redacted>&scope=a+b",
+        ),
         (f"/x?TOKEN={TOKEN}#top", "/x?TOKEN=<redacted>#top"),
         ("/api/v1/providers/demo/feeds/full/rotate", "/api/v1/providers/demo/feeds/full/rotate"),
         ("/api/v1/providers/demo/slots?service=1", "/api/v1/providers/demo/slots?service=1"),
