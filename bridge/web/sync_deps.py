@@ -13,11 +13,11 @@ import threading
 from typing import Annotated
 
 from fastapi import Depends, Request
-from starlette.exceptions import HTTPException
 
 from bridge import keys
 from bridge.jobs import SyncScheduler
 from bridge.sync.engine import SyncEngine
+from bridge.web.deps import keyring_or_503
 
 log = logging.getLogger(__name__)
 
@@ -25,22 +25,7 @@ _build_lock = threading.Lock()
 
 
 def app_keyring(request: Request) -> keys.Keyring:
-    """The app's keyring, loaded on first use.
-
-    Raises:
-        HTTPException: 503 when no secret key is configured (a server setting to fix).
-    """
-    state = request.app.state
-    keyring = getattr(state, "keyring", None)
-    if isinstance(keyring, keys.Keyring):
-        return keyring
-    try:
-        keyring = keys.load_keyring(state.settings)
-    except keys.SecretKeyMissing as exc:
-        log.error("Calendar connections are unavailable: %s", exc)
-        raise HTTPException(503, f"calendar connections are unavailable: {exc}") from exc
-    state.keyring = keyring
-    return keyring
+    return keyring_or_503(request, "calendar connections are")
 
 
 KeyringDep = Annotated[keys.Keyring, Depends(app_keyring)]

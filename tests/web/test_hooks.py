@@ -53,6 +53,9 @@ class OnlyThese:
     def extend_recurrences(self) -> int:
         return 0
 
+    def interrupt(self) -> None:
+        self.engine.interrupt()
+
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeGoogle]:

@@ -26,7 +26,7 @@ from bridge.booking import providers
 from bridge.booking.feeds import FeedKind, FeedLink
 from bridge.store.models import Provider
 from bridge.web.auth import CurrentPrincipal, require_provider
-from bridge.web.deps import ReadSession, WriteSession
+from bridge.web.deps import ReadSession, WriteSession, keyring_or_503
 from bridge.web.schemas import error_responses
 
 logger = logging.getLogger(__name__)
@@ -57,22 +57,7 @@ class FeedLinks(BaseModel):
 
 
 def get_keyring(request: Request) -> keys.Keyring:
-    """The app's keyring, loaded on first use.
-
-    Raises:
-        HTTPException: 503 when no secret key is configured (a server setting to fix).
-    """
-    state = request.app.state
-    keyring = getattr(state, "keyring", None)
-    if isinstance(keyring, keys.Keyring):
-        return keyring
-    try:
-        keyring = keys.load_keyring(state.settings)
-    except keys.SecretKeyMissing as exc:
-        logger.error("Feed links are unavailable: %s", exc)
-        raise HTTPException(503, f"feed links are unavailable: {exc}") from exc
-    state.keyring = keyring
-    return keyring
+    return keyring_or_503(request, "feed links are")
 
 
 KeyringDep = Annotated[keys.Keyring, Depends(get_keyring)]

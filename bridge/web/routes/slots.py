@@ -23,11 +23,10 @@ from bridge.booking import calendar_guard, explain, providers, services
 from bridge.booking import slots as slot_search
 from bridge.booking.calendar_guard import CalendarGuard
 from bridge.errors import NotFound, ValidationFailed
-from bridge.keys import Keyring, load_keyring
 from bridge.store.models import Service
 from bridge.web import sync_deps
 from bridge.web.auth import CurrentPrincipal, require_provider
-from bridge.web.deps import ReadSession
+from bridge.web.deps import ReadSession, load_app_keyring
 from bridge.web.schemas import (
     CalendarRefOut,
     ExplainedSlot,
@@ -57,16 +56,6 @@ TzParam = Annotated[
 ]
 
 
-def _app_keyring(request: Request) -> Keyring:
-    """The app's keyring, loaded on first use and kept on ``app.state``."""
-    state = request.app.state
-    keyring = getattr(state, "keyring", None)
-    if not isinstance(keyring, Keyring):
-        keyring = load_keyring(state.settings)
-        state.keyring = keyring
-    return keyring
-
-
 def get_calendar_guard(request: Request) -> CalendarGuard:
     """The stale rule and live check over the app's settings and store.
 
@@ -77,14 +66,14 @@ def get_calendar_guard(request: Request) -> CalendarGuard:
     state = request.app.state
 
     def request_pulls(calendar_ids: Sequence[int]) -> None:
-        engine = sync_deps.sync_engine(request, _app_keyring(request))
+        engine = sync_deps.sync_engine(request, load_app_keyring(request))
         scheduler = sync_deps.scheduler_of(request)
         for calendar_id in calendar_ids:
             sync_deps.ask_for_pull(engine, scheduler, calendar_id)
 
     return CalendarGuard(
         state.settings,
-        calendar_guard.default_connectors(state.settings, lambda: _app_keyring(request)),
+        calendar_guard.default_connectors(state.settings, lambda: load_app_keyring(request)),
         request_pulls=request_pulls,
     )
 
