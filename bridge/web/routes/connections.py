@@ -22,7 +22,7 @@ import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, FastAPI, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse
@@ -32,9 +32,8 @@ from bridge.booking import providers
 from bridge.connectors.errors import NeedsReauth
 from bridge.errors import NotFound
 from bridge.store.models import Provider
-from bridge.store.sync_models import Connection, ExternalCalendar, SyncNotice
+from bridge.store.sync_models import Connection
 from bridge.sync import connections, notices
-from bridge.sync.connections import CalendarStatus
 from bridge.sync.engine import SyncEngine
 from bridge.web.auth import CurrentPrincipal, Principal, require_provider
 from bridge.web.deps import ReadSession, StoreDep, WriteSession
@@ -74,32 +73,22 @@ class ConsentOut(BaseModel):
 
 
 class CalendarOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     connection_id: int
     name: str
     remote_id: str = Field(description="The calendar's id in the external system.")
     time_zone: str | None
-    primary: bool
+    primary: bool = Field(validation_alias="is_primary")
     writable: bool
     check_conflicts: bool = Field(description="Its busy time blocks slots.")
     is_destination: bool = Field(description="Bookings are written to it.")
 
-    @classmethod
-    def of(cls, calendar: ExternalCalendar) -> CalendarOut:
-        return cls(
-            id=calendar.id,
-            connection_id=calendar.connection_id,
-            name=calendar.name,
-            remote_id=calendar.remote_id,
-            time_zone=calendar.time_zone,
-            primary=calendar.is_primary,
-            writable=calendar.writable,
-            check_conflicts=calendar.check_conflicts,
-            is_destination=calendar.is_destination,
-        )
-
 
 class ConnectionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     kind: str = Field(examples=["google"])
     account: str = Field(examples=["dr.smith@gmail.com"])
@@ -107,18 +96,6 @@ class ConnectionOut(BaseModel):
     status_reason: str | None
     created_at: dt.datetime
     calendars: list[CalendarOut]
-
-    @classmethod
-    def of(cls, connection: Connection) -> ConnectionOut:
-        return cls(
-            id=connection.id,
-            kind=connection.kind,
-            account=connection.account,
-            status=connection.status,  # type: ignore[arg-type]  # a CHECK constraint holds it
-            status_reason=connection.status_reason,
-            created_at=connection.created_at,
-            calendars=[CalendarOut.of(calendar) for calendar in connection.calendars],
-        )
 
 
 class ConnectionList(BaseModel):
@@ -149,6 +126,8 @@ class BreakerOut(BaseModel):
 
 
 class CalendarStatusOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     calendar_id: int
     calendar_name: str
     connection_id: int
@@ -169,28 +148,9 @@ class CalendarStatusOut(BaseModel):
         description="Cancellations the mass-deletion breaker holds (see `…/breaker`)."
     )
     push_expires_at: dt.datetime | None = Field(
-        description="When its push channel ends (renewed before); null: polled only."
+        validation_alias="channel_expires_at",
+        description="When its push channel ends (renewed before); null: polled only.",
     )
-
-    @classmethod
-    def of(cls, status: CalendarStatus) -> CalendarStatusOut:
-        return cls(
-            calendar_id=status.calendar_id,
-            calendar_name=status.calendar_name,
-            connection_id=status.connection_id,
-            kind=status.kind,
-            account=status.account,
-            state=status.state,  # type: ignore[arg-type]  # one of the three by construction
-            reason=status.reason,
-            check_conflicts=status.check_conflicts,
-            is_destination=status.is_destination,
-            last_synced_at=status.last_synced_at,
-            last_error=status.last_error,
-            pending_writes=status.pending_writes,
-            failed_writes=status.failed_writes,
-            held_cancellations=status.held_cancellations,
-            push_expires_at=status.channel_expires_at,
-        )
 
 
 class SyncStatus(BaseModel):
@@ -198,6 +158,8 @@ class SyncStatus(BaseModel):
 
 
 class NoticeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     kind: str = Field(examples=["conflict"])
     message: str
@@ -205,18 +167,6 @@ class NoticeOut(BaseModel):
     booking_id: int | None
     detail: dict[str, Any] | None
     created_at: dt.datetime
-
-    @classmethod
-    def of(cls, notice: SyncNotice) -> NoticeOut:
-        return cls(
-            id=notice.id,
-            kind=notice.kind,
-            message=notice.message,
-            calendar_id=notice.calendar_id,
-            booking_id=notice.booking_id,
-            detail=notice.detail,
-            created_at=notice.created_at,
-        )
 
 
 class NoticeList(BaseModel):
@@ -278,7 +228,7 @@ def list_connections(
     found = session.scalars(
         select(Connection).where(Connection.provider_id == provider.id).order_by(Connection.id)
     )
-    return ConnectionList(connections=[ConnectionOut.of(c) for c in found])
+    return ConnectionList(connections=[ConnectionOut.model_validate(c) for c in found])
 
 
 @router.delete("/providers/{slug}/connections/{connection_id}", status_code=204)
@@ -347,7 +297,7 @@ def update_calendar(
             check_conflicts=body.check_conflicts,
             is_destination=body.is_destination,
         )
-        out = CalendarOut.of(calendar)
+        out = CalendarOut.model_validate(calendar)
     if body.check_conflicts:
         ask_for_pull(engine, scheduler, calendar_id)
     if body.check_conflicts or body.is_destination:
@@ -421,14 +371,16 @@ def sync_status(slug: str, principal: CurrentPrincipal, session: ReadSession) ->
     """Every calendar of the provider's connections: state, last sync, errors, pending writes."""
     provider = _provider(session, slug, principal)
     found = connections.sync_status(session, provider.id)
-    return SyncStatus(calendars=[CalendarStatusOut.of(status) for status in found])
+    return SyncStatus(calendars=[CalendarStatusOut.model_validate(status) for status in found])
 
 
 @router.get("/providers/{slug}/sync/notices")
 def list_notices(slug: str, principal: CurrentPrincipal, session: ReadSession) -> NoticeList:
     """Open sync notices, oldest first: conflicts decided, events skipped, breakers tripped."""
     provider = _provider(session, slug, principal)
-    return NoticeList(notices=[NoticeOut.of(n) for n in notices.open_notices(session, provider.id)])
+    return NoticeList(
+        notices=[NoticeOut.model_validate(n) for n in notices.open_notices(session, provider.id)]
+    )
 
 
 def _on_oauth_error(_request: Request, exc: Exception) -> JSONResponse:
